@@ -1,0 +1,150 @@
+import Foundation
+import Kernels
+
+/// The model's config.json: Hugging Face's fields (bert-base defaults when absent) plus
+/// the `runtime` block tools/convert writes. See models/README.md.
+public struct Config: Codable, Sendable, Equatable {
+    public var modelType = "bert"
+    public var vocabSize = 30522
+    public var hiddenSize = 768
+    public var numHiddenLayers = 12
+    public var numAttentionHeads = 12
+    public var intermediateSize = 3072
+    public var hiddenAct = "gelu"
+    public var layerNormEps: Float = 1e-12
+    public var maxPositionEmbeddings = 512
+    public var typeVocabSize = 2
+    public var padTokenId = 0
+    public var id2label: [String: String]?
+    public var problemType: String?
+    public var runtime = Runtime()
+
+    /// What the runtime needs beside Hugging Face's fields.
+    public struct Runtime: Codable, Sendable, Equatable {
+        public var formatVersion = 1
+        public var tokenizer = TokenizerSettings()
+        public var pooling: Pooling = .mean
+        public var normalize = false
+        public var source: String?
+
+        public init() {}
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            formatVersion = try c.decodeIfPresent(Int.self, forKey: .formatVersion) ?? formatVersion
+            tokenizer = try c.decodeIfPresent(TokenizerSettings.self, forKey: .tokenizer) ?? tokenizer
+            pooling = try c.decodeIfPresent(Pooling.self, forKey: .pooling) ?? pooling
+            normalize = try c.decodeIfPresent(Bool.self, forKey: .normalize) ?? normalize
+            source = try c.decodeIfPresent(String.self, forKey: .source)
+        }
+    }
+
+    public struct TokenizerSettings: Codable, Sendable, Equatable {
+        public var kind = "wordpiece"
+        public var file = "vocab.txt"
+        public var doLowerCase = true
+        public var stripAccents: Bool?
+        public var tokenizeChineseChars = true
+        public var maxLength: Int?
+
+        public init() {}
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            kind = try c.decodeIfPresent(String.self, forKey: .kind) ?? kind
+            file = try c.decodeIfPresent(String.self, forKey: .file) ?? file
+            doLowerCase = try c.decodeIfPresent(Bool.self, forKey: .doLowerCase) ?? doLowerCase
+            stripAccents = try c.decodeIfPresent(Bool.self, forKey: .stripAccents)
+            tokenizeChineseChars = try c.decodeIfPresent(Bool.self, forKey: .tokenizeChineseChars) ?? tokenizeChineseChars
+            maxLength = try c.decodeIfPresent(Int.self, forKey: .maxLength)
+        }
+    }
+
+    public init() {}
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func field<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
+            try c.decodeIfPresent(T.self, forKey: key) ?? fallback
+        }
+        modelType = try field(.modelType, modelType)
+        vocabSize = try field(.vocabSize, vocabSize)
+        hiddenSize = try field(.hiddenSize, hiddenSize)
+        numHiddenLayers = try field(.numHiddenLayers, numHiddenLayers)
+        numAttentionHeads = try field(.numAttentionHeads, numAttentionHeads)
+        intermediateSize = try field(.intermediateSize, intermediateSize)
+        hiddenAct = try field(.hiddenAct, hiddenAct)
+        layerNormEps = try field(.layerNormEps, layerNormEps)
+        maxPositionEmbeddings = try field(.maxPositionEmbeddings, maxPositionEmbeddings)
+        typeVocabSize = try field(.typeVocabSize, typeVocabSize)
+        padTokenId = try field(.padTokenId, padTokenId)
+        id2label = try c.decodeIfPresent([String: String].self, forKey: .id2label)
+        problemType = try c.decodeIfPresent(String.self, forKey: .problemType)
+        runtime = try field(.runtime, runtime)
+    }
+
+    /// Reads and validates a config.json; every failure names the file.
+    public static func load(from url: URL) throws -> Config {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw ModelError.missingFile(path: url.path)
+        }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let config: Config
+        do {
+            config = try decoder.decode(Config.self, from: data)
+        } catch let error as DecodingError {
+            throw ModelError.invalidConfig(path: url.path, reason: Self.describe(error))
+        } catch {
+            throw ModelError.invalidConfig(path: url.path, reason: "not valid JSON")
+        }
+        if let reason = config.problem { throw ModelError.invalidConfig(path: url.path, reason: reason) }
+        return config
+    }
+
+    /// The first inconsistency in the numbers, if any.
+    var problem: String? {
+        let supported = ["bert"]
+        if !supported.contains(modelType) {
+            return "model_type '\(modelType)' is not supported (supported: \(supported.joined(separator: ", ")))"
+        }
+        if runtime.formatVersion != 1 { return "runtime.format_version \(runtime.formatVersion) is not 1" }
+        for (name, value) in [("vocab_size", vocabSize), ("hidden_size", hiddenSize),
+                              ("num_hidden_layers", numHiddenLayers), ("num_attention_heads", numAttentionHeads),
+                              ("intermediate_size", intermediateSize), ("max_position_embeddings", maxPositionEmbeddings),
+                              ("type_vocab_size", typeVocabSize)] where value <= 0 {
+            return "\(name) must be positive, not \(value)"
+        }
+        if hiddenSize % numAttentionHeads != 0 {
+            return "hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(numAttentionHeads)"
+        }
+        if activation == nil { return "hidden_act '\(hiddenAct)' is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu)" }
+        if !(layerNormEps > 0) { return "layer_norm_eps must be positive" }
+        if let m = runtime.tokenizer.maxLength, m < 2 || m > maxPositionEmbeddings {
+            return "runtime.tokenizer.max_length \(m) must be within 2...\(maxPositionEmbeddings) (max_position_embeddings)"
+        }
+        return nil
+    }
+
+    var activation: Activation? {
+        switch hiddenAct {
+        case "gelu": return .gelu
+        case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": return .geluTanh
+        case "relu": return .relu
+        default: return nil
+        }
+    }
+
+    /// The longest input the tokenizer should produce.
+    public var maxLength: Int { min(runtime.tokenizer.maxLength ?? maxPositionEmbeddings, maxPositionEmbeddings) }
+
+    private static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx), .keyNotFound(_, let ctx), .dataCorrupted(let ctx):
+            let path = ctx.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+            return path.isEmpty ? ctx.debugDescription : "field '\(path)': \(ctx.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}

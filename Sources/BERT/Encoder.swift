@@ -1,0 +1,46 @@
+import Foundation
+import Kernels
+
+/// BertModel: embeddings, then the stack of encoder layers; the pooler when the
+/// checkpoint has one. Weights stay memory-mapped.
+public struct Encoder: @unchecked Sendable {
+    public let config: Config
+    let embeddings: Embeddings
+    let layers: [EncoderLayer]
+    let pooler: Pooler?
+
+    /// Loads and checks every tensor of `checkpoint` against `config`.
+    public init(config: Config, checkpoint: SafetensorsFile) throws {
+        let weights = Weights(checkpoint)
+        let root = weights.scope("")
+        self.config = config
+        embeddings = try Embeddings(root.scope("embeddings"), config: config)
+        layers = try (0..<config.numHiddenLayers).map {
+            try EncoderLayer(root.scope("encoder.layer.\($0)"), config: config)
+        }
+        let poolerScope = root.scope("pooler.dense")
+        pooler = poolerScope.exists ? try Pooler(poolerScope, hidden: config.hiddenSize) : nil
+        try weights.finish()
+    }
+
+    /// ids (B, T) → last hidden states (B, T, C). Rows past a sequence's length hold
+    /// values that mean nothing; pooling ignores them.
+    func callAsFunction(_ batch: Batch) -> Tensor {
+        let C = config.hiddenSize
+        let hidden = Tensor(zeros: [batch.size, batch.length, C])
+        let x = hidden.mutablePointer
+        let scratch = Scratch(rows: batch.rows, length: batch.length, hidden: C, intermediate: config.intermediateSize)
+        embeddings(batch, into: x)
+        for layer in layers { layer(x, batch: batch, scratch: scratch) }
+        return hidden
+    }
+}
+
+/// BertPooler: tanh(dense(first token)).
+struct Pooler {
+    let dense: Linear
+
+    init(_ w: WeightScope, hidden: Int) throws {
+        dense = try Linear(w, in: hidden, out: hidden)
+    }
+}

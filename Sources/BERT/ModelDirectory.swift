@@ -1,0 +1,85 @@
+import Foundation
+import Tokenizers
+
+/// A converted model directory (config.json, model.safetensors, the tokenizer file),
+/// found by path or by name under models/. See models/README.md for the contract.
+///
+///     let dir = try ModelDirectory(resolving: "all-MiniLM-L6-v2")
+///     let encoder = try dir.loadEncoder()
+public struct ModelDirectory: Sendable {
+    public let url: URL
+    public let config: Config
+
+    /// Opens `url` as a model directory and reads its config.
+    public init(url: URL) throws {
+        self.url = url
+        config = try Config.load(from: url.appendingPathComponent("config.json"))
+    }
+
+    /// `model` is a directory, or the name of one under models/: the one in
+    /// $BERT_MODELS, in the current directory, or beside the `bert` executable's checkout.
+    public init(resolving model: String) throws {
+        try self.init(url: Self.locate(model))
+    }
+
+    public func loadEncoder() throws -> Encoder {
+        let checkpoint = try SafetensorsFile(path: url.appendingPathComponent("model.safetensors").path)
+        return try Encoder(config: config, checkpoint: checkpoint)
+    }
+
+    public func loadTokenizer() throws -> any Tokenizer {
+        let settings = config.runtime.tokenizer
+        let file = url.appendingPathComponent(settings.file)
+        guard FileManager.default.fileExists(atPath: file.path) else { throw ModelError.missingFile(path: file.path) }
+        switch settings.kind {
+        case "wordpiece":
+            let tokenizer = try WordPieceTokenizer(
+                vocabulary: file, lowercase: settings.doLowerCase, stripAccents: settings.stripAccents,
+                tokenizeChineseChars: settings.tokenizeChineseChars, maxLength: config.maxLength)
+            if tokenizer.vocabularySize > config.vocabSize {
+                throw ModelError.invalidConfig(
+                    path: url.appendingPathComponent("config.json").path,
+                    reason: "\(settings.file) has \(tokenizer.vocabularySize) tokens but vocab_size is \(config.vocabSize)")
+            }
+            return tokenizer
+        default:
+            throw ModelError.invalidConfig(
+                path: url.appendingPathComponent("config.json").path,
+                reason: "runtime.tokenizer.kind '\(settings.kind)' is not supported (wordpiece)")
+        }
+    }
+
+    static func locate(_ model: String) throws -> URL {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: model, isDirectory: &isDirectory), isDirectory.boolValue {
+            return URL(fileURLWithPath: model)
+        }
+        let roots = modelRoots()
+        if !model.contains("/") {
+            for root in roots {
+                let candidate = root.appendingPathComponent(model)
+                if fm.fileExists(atPath: candidate.appendingPathComponent("config.json").path) { return candidate }
+            }
+        }
+        throw ModelError.modelNotFound(name: model, searched: model.contains("/") ? [model] : roots.map(\.path))
+    }
+
+    /// Where named models live, most specific first.
+    static func modelRoots() -> [URL] {
+        var roots: [URL] = []
+        if let env = ProcessInfo.processInfo.environment["BERT_MODELS"] { roots.append(URL(fileURLWithPath: env)) }
+        roots.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("models"))
+        // .build/<triple>/release/bert → the checkout's models/
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            dir = dir.deletingLastPathComponent()
+            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
+                roots.append(dir.appendingPathComponent("models"))
+                break
+            }
+        }
+        var seen = Set<String>()
+        return roots.filter { seen.insert($0.standardizedFileURL.path).inserted }
+    }
+}

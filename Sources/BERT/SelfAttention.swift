@@ -1,0 +1,50 @@
+import Kernels
+
+/// BertAttention: multi-head self-attention (BertSelfAttention) followed by the output
+/// projection, residual and LayerNorm (BertSelfOutput).
+struct SelfAttention {
+    let query, key, value, output: Linear
+    let norm: LayerNorm
+    let heads: Int
+    var hidden: Int { query.outFeatures }
+    var headSize: Int { hidden / heads }
+
+    init(_ w: WeightScope, config c: Config) throws {
+        let s = w.scope("self"), o = w.scope("output")
+        let C = c.hiddenSize
+        query = try Linear(s.scope("query"), in: C, out: C)
+        key = try Linear(s.scope("key"), in: C, out: C)
+        value = try Linear(s.scope("value"), in: C, out: C)
+        output = try Linear(o.scope("dense"), in: C, out: C)
+        norm = try LayerNorm(o.scope("LayerNorm"), size: C, eps: c.layerNormEps)
+        heads = c.numAttentionHeads
+    }
+
+    /// x: (B·T, C) → LayerNorm(x + attention(x)), in place.
+    /// Each row b attends only to its first `lengths[b]` keys, so padding changes nothing;
+    /// padded query rows come out as the residual alone.
+    func callAsFunction(_ x: UnsafeMutablePointer<Float>, batch: Batch, scratch s: Scratch) {
+        let (C, D, T, N) = (hidden, headSize, batch.length, batch.rows)
+        query(x, rows: N, into: s.q)
+        key(x, rows: N, into: s.k)
+        value(x, rows: N, into: s.v)
+        s.context.initialize(repeating: 0, count: N * C)
+        let scale = 1 / Float(D).squareRoot()
+        for b in 0..<batch.size {
+            let L = batch.lengths[b], rowBase = b * T * C
+            for h in 0..<heads {
+                let head = rowBase + h * D
+                // scores (L, L) = q_h (L, D) · k_hᵀ / √D
+                Gemm.multiply(s.q + head, s.k + head, into: s.scores, m: L, n: L, k: D,
+                              transposeB: true, alpha: scale, lda: C, ldb: C, ldc: L)
+                SoftmaxKernel.apply(s.scores, rows: L, cols: L)
+                // context_h (L, D) = probs (L, L) · v_h (L, D)
+                Gemm.multiply(s.scores, s.v + head, into: s.context + head, m: L, n: D, k: L,
+                              lda: L, ldb: C, ldc: C)
+            }
+        }
+        output(s.context, rows: N, into: s.q)
+        Elementwise.add(s.q, to: x, count: N * C)
+        norm(x, rows: N)
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Tokenizers
+
+/// Sentence embeddings from a BERT-family model, as sentence-transformers computes them.
+///
+///     let embedder = try SentenceEmbedder(model: "all-MiniLM-L6-v2")
+///     let v = try embedder.embed(["A man is eating food.", "A man is eating a piece of bread."])
+///     SentenceEmbedder.cosine(v[0], v[1])   // 0.7553
+///
+/// Pooling and normalization follow the model's config unless given here.
+public final class SentenceEmbedder: @unchecked Sendable {
+    public let config: Config
+    public let pooling: Pooling
+    public let normalize: Bool
+    public let tokenizer: any Tokenizer
+    let encoder: Encoder
+
+    /// - Parameters:
+    ///   - model: a model directory, or a name under models/ (see `ModelDirectory`).
+    ///   - pooling: overrides the model's pooling.
+    ///   - normalize: overrides whether vectors are scaled to unit length.
+    public convenience init(model: String = "all-MiniLM-L6-v2", pooling: Pooling? = nil, normalize: Bool? = nil) throws {
+        try self.init(directory: ModelDirectory(resolving: model), pooling: pooling, normalize: normalize)
+    }
+
+    public init(directory: ModelDirectory, pooling: Pooling? = nil, normalize: Bool? = nil) throws {
+        config = directory.config
+        tokenizer = try directory.loadTokenizer()
+        encoder = try directory.loadEncoder()
+        self.pooling = pooling ?? config.runtime.pooling
+        self.normalize = normalize ?? config.runtime.normalize
+    }
+
+    /// The dimension of every vector `embed` returns.
+    public var dimension: Int { config.hiddenSize }
+
+    /// One vector per text, in order. Texts longer than the model's limit are truncated.
+    /// Inputs are grouped by length so each batch pads only to its own longest text.
+    public func embed(_ texts: [String], batchSize: Int = 32) throws -> [[Float]] {
+        let encodings = try texts.map { try tokenizer.encode($0, maxLength: config.maxLength) }
+        return embed(encodings: encodings, batchSize: batchSize)
+    }
+
+    /// One vector for one text.
+    public func embed(_ text: String) throws -> [Float] {
+        try embed([text])[0]
+    }
+
+    func embed(encodings: [Encoding], batchSize: Int) -> [[Float]] {
+        var vectors = [[Float]](repeating: [], count: encodings.count)
+        let order = encodings.indices.sorted { encodings[$0].count < encodings[$1].count }
+        for start in stride(from: 0, to: order.count, by: max(batchSize, 1)) {
+            let chunk = Array(order[start..<min(start + max(batchSize, 1), order.count)])
+            let batch = Batch(chunk.map { encodings[$0] }, padId: tokenizer.padId)
+            let pooled = pooling(encoder(batch), lengths: batch.lengths)
+            for (i, v) in zip(chunk, pooled) { vectors[i] = normalize ? Pooling.normalize(v) : v }
+        }
+        return vectors
+    }
+
+    /// Hidden states of the last layer for one text: (T, C) as T rows.
+    public func lastHiddenState(_ text: String) throws -> [[Float]] {
+        try lastHiddenStates([text])[0]
+    }
+
+    /// Last hidden states for texts run together in one padded batch: per text, (T, C)
+    /// as T rows, padding removed.
+    public func lastHiddenStates(_ texts: [String]) throws -> [[[Float]]] {
+        let encodings = try texts.map { try tokenizer.encode($0, maxLength: config.maxLength) }
+        let batch = Batch(encodings, padId: tokenizer.padId)
+        let hidden = encoder(batch)
+        let (T, C) = (batch.length, config.hiddenSize)
+        return batch.lengths.enumerated().map { b, length in
+            (0..<length).map { t in Array(UnsafeBufferPointer(start: hidden.pointer + (b * T + t) * C, count: C)) }
+        }
+    }
+
+    /// Cosine similarity of two vectors of the same length.
+    public static func cosine(_ a: [Float], _ b: [Float]) -> Float {
+        precondition(a.count == b.count, "cosine of vectors of lengths \(a.count) and \(b.count)")
+        var dot = 0.0, na = 0.0, nb = 0.0
+        for (x, y) in zip(a, b) {
+            dot += Double(x) * Double(y)
+            na += Double(x) * Double(x)
+            nb += Double(y) * Double(y)
+        }
+        return Float(dot / max((na * nb).squareRoot(), 1e-12))
+    }
+}

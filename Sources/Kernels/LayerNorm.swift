@@ -1,0 +1,48 @@
+/// Layer normalization over the last axis, in place: x (rows, cols).
+public enum LayerNormKernel {
+    public static func apply(
+        _ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+        gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Float
+    ) {
+        let invCols = 1 / Float(cols)
+        for r in 0..<rows {
+            let row = x + r * cols
+            let mean = Vector.sum(row, count: cols) * invCols
+            var variance: Float = 0
+            Vector.forEachChunk(count: cols) { i in
+                let d = Vector.load(row + i) - SIMD16(repeating: mean)
+                variance += (d * d).sum()
+            } tail: { i in
+                let d = row[i] - mean
+                variance += d * d
+            }
+            let scale = 1 / (variance * invCols + eps).squareRoot()
+            Vector.forEachChunk(count: cols) { i in
+                let v = (Vector.load(row + i) - SIMD16(repeating: mean)) * scale
+                Vector.store(v * Vector.load(gamma + i) + Vector.load(beta + i), to: row + i)
+            } tail: { i in
+                row[i] = (row[i] - mean) * scale * gamma[i] + beta[i]
+            }
+        }
+    }
+
+    /// Naive twin: two passes in Double.
+    public static func naiveApply(
+        _ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+        gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Float
+    ) {
+        for r in 0..<rows {
+            let row = x + r * cols
+            var mean = 0.0
+            for i in 0..<cols { mean += Double(row[i]) }
+            mean /= Double(cols)
+            var variance = 0.0
+            for i in 0..<cols { variance += (Double(row[i]) - mean) * (Double(row[i]) - mean) }
+            variance /= Double(cols)
+            let inv = 1 / (variance + Double(eps)).squareRoot()
+            for i in 0..<cols {
+                row[i] = Float((Double(row[i]) - mean) * inv * Double(gamma[i]) + Double(beta[i]))
+            }
+        }
+    }
+}

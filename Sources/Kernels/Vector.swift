@@ -1,0 +1,47 @@
+/// SIMD helpers the element-wise kernels share: 16 floats (one AVX-512 register) at a time.
+@usableFromInline
+enum Vector {
+    @inline(__always) @usableFromInline
+    static func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+    }
+
+    @inline(__always) @usableFromInline
+    static func load(_ p: UnsafeMutablePointer<Float>) -> SIMD16<Float> {
+        load(UnsafePointer(p))
+    }
+
+    @inline(__always) @usableFromInline
+    static func store(_ v: SIMD16<Float>, to p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
+    }
+
+    /// Calls `body` at every multiple of 16 below the last whole chunk, then `tail` for the rest.
+    @inline(__always) @usableFromInline
+    static func forEachChunk(count: Int, _ body: (Int) -> Void, tail: (Int) -> Void) {
+        var i = 0
+        while i + 16 <= count { body(i); i += 16 }
+        while i < count { tail(i); i += 1 }
+    }
+
+    @inline(__always) @usableFromInline
+    static func sum(_ p: UnsafePointer<Float>, count: Int) -> Float {
+        var acc = SIMD16<Float>()
+        var rest: Float = 0
+        forEachChunk(count: count) { acc += load(p + $0) } tail: { rest += p[$0] }
+        return acc.sum() + rest
+    }
+
+    @inline(__always) @usableFromInline
+    static func sum(_ p: UnsafeMutablePointer<Float>, count: Int) -> Float {
+        sum(UnsafePointer(p), count: count)
+    }
+
+    @inline(__always) @usableFromInline
+    static func max(_ p: UnsafePointer<Float>, count: Int) -> Float {
+        var acc = SIMD16<Float>(repeating: -.infinity)
+        var rest = -Float.infinity
+        forEachChunk(count: count) { acc = pointwiseMax(acc, load(p + $0)) } tail: { rest = Swift.max(rest, p[$0]) }
+        return Swift.max(acc.max(), rest)
+    }
+}

@@ -1,0 +1,72 @@
+/// What a tokenizer hands to a model: one row of ids with their type ids, attention
+/// mask and character offsets. The only type the model shares with the tokenizers.
+///
+///     let e = try WordPieceTokenizer(vocabulary: url).encode("Hello world")
+///     e.ids       // [101, 7592, 2088, 102]
+///     e.offsets   // [0..<0, 0..<5, 6..<11, 0..<0]
+public struct Encoding: Equatable, Sendable {
+    /// Vocabulary ids, special tokens included.
+    public var ids: [Int]
+    /// The token strings, as the vocabulary spells them (`##ing`, `[CLS]`).
+    public var tokens: [String]
+    /// Segment ids: 0 for the first sequence (and its specials), 1 for the pair.
+    public var typeIds: [Int]
+    /// 1 for real tokens; padding is added later, by the batcher, as 0.
+    public var attentionMask: [Int]
+    /// Offsets in Unicode scalars into the original text, as Hugging Face reports them
+    /// (Python string indices); special tokens get `0..<0`.
+    public var offsets: [Range<Int>]
+
+    public init(ids: [Int], tokens: [String], typeIds: [Int], attentionMask: [Int], offsets: [Range<Int>]) {
+        self.ids = ids
+        self.tokens = tokens
+        self.typeIds = typeIds
+        self.attentionMask = attentionMask
+        self.offsets = offsets
+    }
+
+    public var count: Int { ids.count }
+}
+
+/// How to cut a pair that does not fit, as Hugging Face names the strategies.
+public enum TruncationStrategy: String, Sendable, CaseIterable {
+    case longestFirst = "longest_first"
+    case onlyFirst = "only_first"
+    case onlySecond = "only_second"
+}
+
+/// Turns text into an `Encoding`. Implementations: `WordPieceTokenizer`, `SentencePieceTokenizer`.
+public protocol Tokenizer: Sendable {
+    /// Encodes `text` (and `pair`, when given) with special tokens, truncated so that the
+    /// whole encoding, specials included, holds at most `maxLength` tokens.
+    func encode(_ text: String, pair: String?, maxLength: Int?, truncation: TruncationStrategy) throws -> Encoding
+    /// The id used to pad batches.
+    var padId: Int { get }
+}
+
+extension Tokenizer {
+    public func encode(_ text: String, pair: String? = nil, maxLength: Int? = nil) throws -> Encoding {
+        try encode(text, pair: pair, maxLength: maxLength, truncation: .longestFirst)
+    }
+}
+
+/// Failures of tokenizer set-up and use; each says what to do.
+public enum TokenizerError: Error, Equatable, CustomStringConvertible {
+    case missingFile(path: String)
+    case malformedVocabulary(path: String, reason: String)
+    case missingSpecialToken(token: String, path: String)
+    case sequenceTooShortForSpecials(maxLength: Int)
+
+    public var description: String {
+        switch self {
+        case .missingFile(let path):
+            return "\(path): tokenizer file not found; re-run tools/convert to rebuild the model directory"
+        case .malformedVocabulary(let path, let reason):
+            return "\(path): malformed vocabulary (\(reason)); re-run tools/convert"
+        case .missingSpecialToken(let token, let path):
+            return "\(path): vocabulary has no \(token) token; re-run tools/convert with the model's own vocabulary"
+        case .sequenceTooShortForSpecials(let maxLength):
+            return "maximum length \(maxLength) leaves no room for the special tokens; use a larger --max-length"
+        }
+    }
+}

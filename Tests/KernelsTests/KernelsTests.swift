@@ -1,0 +1,98 @@
+import Kernels
+import Testing
+
+/// Each fast kernel against its naive twin, on seeded random data of awkward sizes
+/// (not multiples of 16, so the SIMD tails run too).
+struct KernelsTests {
+    var rng = SplitMix(seed: 7)
+
+    mutating func random(_ n: Int, scale: Float = 1) -> [Float] {
+        (0..<n).map { _ in rng.nextFloat() * 2 * scale - scale }
+    }
+
+    func maxDifference(_ a: [Float], _ b: [Float]) -> Float {
+        zip(a, b).map { abs($0 - $1) }.max() ?? 0
+    }
+
+    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
+    mutating func gemmMatchesNaive(transposeA: Bool, transposeB: Bool) {
+        let (m, n, k) = (37, 29, 53)
+        let a = random(m * k), b = random(k * n), c0 = random(m * n)
+        var fast = c0, slow = c0
+        Gemm.multiply(a, b, into: &fast, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, alpha: 0.5, beta: 2)
+        Gemm.naiveMultiply(a, b, into: &slow, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, alpha: 0.5, beta: 2)
+        #expect(maxDifference(fast, slow) < 1e-5)
+    }
+
+    @Test mutating func stridedGemmReadsOnlyItsBlock() {
+        // a (4, 3) inside rows of 10, b (5, 3) inside rows of 10, c (4, 5) inside rows of 7
+        let a = random(40), b = random(50)
+        var fast = [Float](repeating: 9, count: 28), slow = fast
+        Gemm.multiply(a, b, into: &fast, m: 4, n: 5, k: 3, transposeB: true, lda: 10, ldb: 10, ldc: 7)
+        Gemm.naiveMultiply(a, b, into: &slow, m: 4, n: 5, k: 3, transposeB: true, lda: 10, ldb: 10, ldc: 7)
+        #expect(maxDifference(fast, slow) < 1e-6)
+        #expect(fast[5] == 9 && fast[6] == 9)  // outside the block: untouched
+    }
+
+    @Test mutating func layerNormMatchesNaive() {
+        let (rows, cols) = (5, 389)
+        let x = random(rows * cols, scale: 4).map { $0 + 3 }, gamma = random(cols), beta = random(cols)
+        var fast = x, slow = x
+        LayerNormKernel.apply(&fast, rows: rows, cols: cols, gamma: gamma, beta: beta, eps: 1e-12)
+        LayerNormKernel.naiveApply(&slow, rows: rows, cols: cols, gamma: gamma, beta: beta, eps: 1e-12)
+        #expect(maxDifference(fast, slow) < 2e-5)
+    }
+
+    @Test mutating func softmaxMatchesNaiveAndIgnoresColumnsPastCount() {
+        let (rows, stride, cols) = (6, 40, 35)
+        let x = random(rows * stride, scale: 20)
+        var fast = x, slow = x
+        SoftmaxKernel.apply(&fast, rows: rows, cols: cols, stride: stride)
+        SoftmaxKernel.naiveApply(&slow, rows: rows, cols: cols, stride: stride)
+        #expect(maxDifference(fast, slow) < 1e-6)
+        for r in 0..<rows {
+            #expect(abs(fast[r * stride..<r * stride + cols].reduce(0, +) - 1) < 1e-5)
+            #expect(Array(fast[r * stride + cols..<(r + 1) * stride]) == Array(x[r * stride + cols..<(r + 1) * stride]))
+        }
+    }
+
+    @Test(arguments: Activation.allCases)
+    mutating func activationMatchesNaive(_ activation: Activation) {
+        let x = random(1000, scale: 6)
+        var fast = x, slow = x
+        activation.apply(&fast, count: x.count)
+        activation.naiveApply(&slow, count: x.count)
+        #expect(maxDifference(fast, slow) < 1e-6)
+    }
+
+    @Test mutating func elementwiseMatchesNaive() {
+        let (rows, cols) = (3, 37)
+        let x = random(rows * cols), bias = random(cols), y = random(rows * cols)
+        var fast = x, slow = x
+        Elementwise.addBias(&fast, rows: rows, cols: cols, bias: bias)
+        Elementwise.naiveAddBias(&slow, rows: rows, cols: cols, bias: bias)
+        #expect(fast == slow)
+        Elementwise.add(y, to: &fast, count: x.count)
+        Elementwise.naiveAdd(y, to: &slow, count: x.count)
+        #expect(fast == slow)
+    }
+
+    @Test func blasReportsItsCore() {
+        #expect(!BLAS.coreName.isEmpty && BLAS.coreName != "unknown")
+        #expect(BLAS.threads >= 1)
+    }
+}
+
+/// A tiny seeded generator, so failures reproduce.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func nextFloat() -> Float { Float(next() >> 40) / Float(1 << 24) }
+}
