@@ -26,7 +26,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
-        .testTarget(name: "BERTTests", dependencies: ["BERT"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Resources"]),
+        .testTarget(name: "BERTTests", dependencies: ["BERT"], exclude: ["Resources"]),
     ]
 )
