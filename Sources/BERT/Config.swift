@@ -26,6 +26,8 @@ public struct Config: Codable, Sendable, Equatable {
         public var pooling: Pooling = .mean
         public var normalize = false
         public var source: String?
+        /// Present in classifier directories.
+        public var classifier: ClassifierSettings?
 
         public init() {}
 
@@ -36,7 +38,13 @@ public struct Config: Codable, Sendable, Equatable {
             pooling = try c.decodeIfPresent(Pooling.self, forKey: .pooling) ?? pooling
             normalize = try c.decodeIfPresent(Bool.self, forKey: .normalize) ?? normalize
             source = try c.decodeIfPresent(String.self, forKey: .source)
+            classifier = try c.decodeIfPresent(ClassifierSettings.self, forKey: .classifier)
         }
+    }
+
+    public struct ClassifierSettings: Codable, Sendable, Equatable {
+        public var features: ClassifierHead.Features = .pooler
+        public init(features: ClassifierHead.Features = .pooler) { self.features = features }
     }
 
     public struct TokenizerSettings: Codable, Sendable, Equatable {
@@ -120,6 +128,12 @@ public struct Config: Codable, Sendable, Equatable {
         }
         if activation == nil { return "hidden_act '\(hiddenAct)' is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu)" }
         if !(layerNormEps > 0) { return "layer_norm_eps must be positive" }
+        if let id2label, id2label.keys.compactMap(Int.init).sorted() != Array(0..<id2label.count) {
+            return "id2label keys must be the ids 0..<\(id2label.count)"
+        }
+        if let problemType, ClassifierHead.Problem(rawValue: problemType) == nil {
+            return "problem_type '\(problemType)' is not one of \(ClassifierHead.Problem.allCases.map(\.rawValue).joined(separator: ", "))"
+        }
         if let m = runtime.tokenizer.maxLength, m < 2 || m > maxPositionEmbeddings {
             return "runtime.tokenizer.max_length \(m) must be within 2...\(maxPositionEmbeddings) (max_position_embeddings)"
         }
@@ -135,13 +149,25 @@ public struct Config: Codable, Sendable, Equatable {
         }
     }
 
+    /// Class names in id order, from id2label.
+    public var labels: [String] {
+        (id2label ?? [:]).compactMap { k, v in Int(k).map { ($0, v) } }.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
     /// The longest input the tokenizer should produce.
     public var maxLength: Int { min(runtime.tokenizer.maxLength ?? maxPositionEmbeddings, maxPositionEmbeddings) }
+
+    /// The config.json spelling of a property name: numHiddenLayers → num_hidden_layers.
+    private static func snakeCase(_ name: String) -> String {
+        name.unicodeScalars.reduce(into: "") { out, u in
+            if CharacterSet.uppercaseLetters.contains(u) { out += "_" + String(u).lowercased() } else { out.unicodeScalars.append(u) }
+        }
+    }
 
     private static func describe(_ error: DecodingError) -> String {
         switch error {
         case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx), .keyNotFound(_, let ctx), .dataCorrupted(let ctx):
-            let path = ctx.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+            let path = ctx.codingPath.map { $0.intValue.map(String.init) ?? snakeCase($0.stringValue) }.joined(separator: ".")
             return path.isEmpty ? ctx.debugDescription : "field '\(path)': \(ctx.debugDescription)"
         @unknown default:
             return "\(error)"

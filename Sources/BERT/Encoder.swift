@@ -9,10 +9,16 @@ public struct Encoder: @unchecked Sendable {
     let layers: [EncoderLayer]
     let pooler: Pooler?
 
-    /// Loads and checks every tensor of `checkpoint` against `config`.
+    /// Loads and checks every tensor of `checkpoint` against `config`; a tensor left
+    /// over (a classifier head, say) is an error: load those through `ModelDirectory`.
     public init(config: Config, checkpoint: SafetensorsFile) throws {
         let weights = Weights(checkpoint)
-        let root = weights.scope("")
+        try self.init(weights.scope(""), config: config)
+        try weights.finish()
+    }
+
+    /// Loads the encoder's tensors from `root`, the pooler's when the checkpoint has them.
+    init(_ root: WeightScope, config: Config) throws {
         self.config = config
         embeddings = try Embeddings(root.scope("embeddings"), config: config)
         layers = try (0..<config.numHiddenLayers).map {
@@ -20,7 +26,6 @@ public struct Encoder: @unchecked Sendable {
         }
         let poolerScope = root.scope("pooler.dense")
         pooler = poolerScope.exists ? try Pooler(poolerScope, hidden: config.hiddenSize) : nil
-        try weights.finish()
     }
 
     /// ids (B, T) → last hidden states (B, T, C). Rows past a sequence's length hold
@@ -42,5 +47,17 @@ struct Pooler {
 
     init(_ w: WeightScope, hidden: Int) throws {
         dense = try Linear(w, in: hidden, out: hidden)
+    }
+
+    /// hidden: (B, T, C) → (B, C)
+    func callAsFunction(_ hidden: Tensor) -> [[Float]] {
+        let (B, T, C) = (hidden.shape[0], hidden.shape[1], hidden.shape[2])
+        var first = [Float](repeating: 0, count: B * C)
+        for b in 0..<B { for c in 0..<C { first[b * C + c] = hidden.pointer[b * T * C + c] } }
+        var out = [Float](repeating: 0, count: B * C)
+        first.withUnsafeBufferPointer { x in
+            out.withUnsafeMutableBufferPointer { y in dense(x.baseAddress!, rows: B, into: y.baseAddress!) }
+        }
+        return (0..<B).map { b in out[b * C..<(b + 1) * C].map { tanhf($0) } }
     }
 }

@@ -22,9 +22,23 @@ public struct ModelDirectory: Sendable {
         try self.init(url: Self.locate(model))
     }
 
-    public func loadEncoder() throws -> Encoder {
+    /// The encoder alone; a classifier directory's head is checked and set aside.
+    public func loadEncoder() throws -> Encoder { try load().encoder }
+
+    /// The encoder and, when the checkpoint has `classifier.*`, its classification head.
+    /// Every tensor must be used by one of them.
+    func load() throws -> (encoder: Encoder, head: ClassifierHead?) {
         let checkpoint = try SafetensorsFile(path: url.appendingPathComponent("model.safetensors").path)
-        return try Encoder(config: config, checkpoint: checkpoint)
+        let weights = Weights(checkpoint)
+        let root = weights.scope("")
+        let encoder = try Encoder(root, config: config)
+        let hasHead = checkpoint.contains("classifier.weight") || config.runtime.classifier != nil
+        let head = hasHead ? try ClassifierHead(root, config: config) : nil
+        if head?.features == .pooler, encoder.pooler == nil {
+            throw ModelError.missingTensor(path: checkpoint.path, name: "pooler.dense.weight")
+        }
+        try weights.finish()
+        return (encoder, head)
     }
 
     public func loadTokenizer() throws -> any Tokenizer {

@@ -48,12 +48,10 @@ public final class SentenceEmbedder: @unchecked Sendable {
 
     func embed(encodings: [Encoding], batchSize: Int) -> [[Float]] {
         var vectors = [[Float]](repeating: [], count: encodings.count)
-        let order = encodings.indices.sorted { encodings[$0].count < encodings[$1].count }
-        for start in stride(from: 0, to: order.count, by: max(batchSize, 1)) {
-            let chunk = Array(order[start..<min(start + max(batchSize, 1), order.count)])
-            let batch = Batch(chunk.map { encodings[$0] }, padId: tokenizer.padId)
-            let pooled = pooling(encoder(batch), lengths: batch.lengths)
-            for (i, v) in zip(chunk, pooled) { vectors[i] = normalize ? Pooling.normalize(v) : v }
+        encoder.run(encodings, batchSize: batchSize, padId: tokenizer.padId) { indices, batch, hidden in
+            for (i, v) in zip(indices, pooling(hidden, lengths: batch.lengths)) {
+                vectors[i] = normalize ? Pooling.normalize(v) : v
+            }
         }
         return vectors
     }

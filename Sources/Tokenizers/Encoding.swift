@@ -56,6 +56,10 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     case malformedVocabulary(path: String, reason: String)
     case missingSpecialToken(token: String, path: String)
     case sequenceTooShortForSpecials(maxLength: Int)
+    /// `only_first` / `only_second` cannot remove enough tokens from their sequence.
+    case sequenceTooShortToTruncate(strategy: TruncationStrategy, maxLength: Int)
+    /// `only_second` must cut, but there is no second sequence.
+    case pairRequiredForTruncation
 
     public var description: String {
         switch self {
@@ -67,6 +71,11 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
             return "\(path): vocabulary has no \(token) token; re-run tools/convert with the model's own vocabulary"
         case .sequenceTooShortForSpecials(let maxLength):
             return "maximum length \(maxLength) leaves no room for the special tokens; use a larger --max-length"
+        case .sequenceTooShortToTruncate(let strategy, let maxLength):
+            let which = strategy == .onlySecond ? "second" : "first"
+            return "truncation \(strategy.rawValue) cannot fit \(maxLength) tokens: the \(which) sequence is too short to cut; use longest_first or a larger --max-length"
+        case .pairRequiredForTruncation:
+            return "truncation only_second needs a second sequence; give a pair or use longest_first"
         }
     }
 }

@@ -158,16 +158,16 @@ import Testing
     }
 
     @Test(arguments: [
-        ("hidden_size", 9 as Any, "multiple of num_attention_heads"),
-        ("model_type", "gpt2" as Any, "model_type 'gpt2' is not supported"),
-        ("hidden_act", "swish" as Any, "hidden_act 'swish'"),
-        ("num_hidden_layers", "six" as Any, "num_hidden_layers"),
-        ("vocab_size", 5 as Any, "vocab_size is 5"),
+        ("hidden_size", "9", "multiple of num_attention_heads"),
+        ("model_type", "\"gpt2\"", "model_type 'gpt2' is not supported"),
+        ("hidden_act", "\"swish\"", "hidden_act 'swish'"),
+        ("num_hidden_layers", "\"six\"", "num_hidden_layers"),
+        ("vocab_size", "5", "vocab_size is 5"),
     ])
-    func wrongConfig(key: String, value: Any, says: String) throws {
+    func wrongConfig(key: String, json: String, says: String) throws {
         var model = try TinyModel()
         defer { model.remove() }
-        model.config[key] = value
+        model.config[key] = try JSONSerialization.jsonObject(with: Data(json.utf8), options: .fragmentsAllowed)
         try model.write()
         let error = loadError(model)
         guard case .invalidConfig = error as? ModelError else {

@@ -1,0 +1,79 @@
+import Foundation
+import Tokenizers
+
+/// A classifier's answer for one input.
+public struct Classification: Sendable, Equatable {
+    /// The best label (for regression, the only one).
+    public let label: String
+    /// Its probability, or the regressed value.
+    public let score: Float
+    /// Every label with its score, in id order.
+    public let scores: [(label: String, score: Float)]
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.label == b.label && a.score == b.score && a.scores.map(\.label) == b.scores.map(\.label)
+            && a.scores.map(\.score) == b.scores.map(\.score)
+    }
+}
+
+/// Text classification with a converted or fine-tuned classifier directory.
+///
+///     let classifier = try TextClassifier(model: "models/my-classifier")
+///     let c = try classifier.classify(["I loved this movie"])[0]
+///     print(c.label, c.score)   // positive 0.97
+public final class TextClassifier: @unchecked Sendable {
+    public let config: Config
+    public let tokenizer: any Tokenizer
+    public let head: ClassifierHead
+    let encoder: Encoder
+
+    public convenience init(model: String) throws {
+        try self.init(directory: ModelDirectory(resolving: model))
+    }
+
+    public init(directory: ModelDirectory) throws {
+        config = directory.config
+        tokenizer = try directory.loadTokenizer()
+        let (encoder, head) = try directory.load()
+        guard let head else {
+            throw ModelError.invalidConfig(
+                path: directory.url.appendingPathComponent("config.json").path,
+                reason: "this is not a classifier (no classifier head in model.safetensors); use `bert embed`, or fine-tune one with `bert finetune`")
+        }
+        self.encoder = encoder
+        self.head = head
+    }
+
+    public var labels: [String] { head.labels }
+
+    /// One answer per text (or text pair), in order.
+    public func classify(_ texts: [String], pairs: [String]? = nil, batchSize: Int = 32) throws -> [Classification] {
+        try logits(texts, pairs: pairs, batchSize: batchSize).map { logits in
+            let scores = head.scores(logits)
+            let best = scores.indices.max { scores[$0] < scores[$1] } ?? 0
+            return Classification(label: head.labels[best], score: scores[best],
+                                  scores: Array(zip(head.labels, scores)).map { (label: $0.0, score: $0.1) })
+        }
+    }
+
+    /// Raw logits (B, L), before softmax or sigmoid.
+    public func logits(_ texts: [String], pairs: [String]? = nil, batchSize: Int = 32) throws -> [[Float]] {
+        precondition(pairs == nil || pairs!.count == texts.count, "one pair per text")
+        let encodings = try texts.indices.map {
+            try tokenizer.encode(texts[$0], pair: pairs?[$0], maxLength: config.maxLength, truncation: .longestFirst)
+        }
+        var out = [[Float]](repeating: [], count: texts.count)
+        encoder.run(encodings, batchSize: batchSize, padId: tokenizer.padId) { indices, batch, hidden in
+            let features: [[Float]]
+            switch head.features {
+            case .pooler:
+                features = encoder.pooler!(hidden)
+            case .embedding:
+                let pooled = config.runtime.pooling(hidden, lengths: batch.lengths)
+                features = config.runtime.normalize ? pooled.map(Pooling.normalize) : pooled
+            }
+            for (i, l) in zip(indices, head.logits(features)) { out[i] = l }
+        }
+        return out
+    }
+}

@@ -1,0 +1,19 @@
+/// Hugging Face's BertPreTokenizer: words end at whitespace, which is dropped, and around
+/// punctuation, each punctuation scalar being a word of its own.
+enum BertPreTokenizer {
+    /// Calls `body` with the range of each word of `scalars`, in order.
+    static func forEachWord(in scalars: [Unicode.Scalar], _ body: (Range<Int>) -> Void) {
+        var start = 0
+        for (i, u) in scalars.enumerated() {
+            if BertUnicode.isWhitespace(u) {
+                if start < i { body(start..<i) }
+                start = i + 1
+            } else if BertUnicode.isPunctuation(u) {
+                if start < i { body(start..<i) }
+                body(i..<(i + 1))
+                start = i + 1
+            }
+        }
+        if start < scalars.count { body(start..<scalars.count) }
+    }
+}

@@ -1,0 +1,279 @@
+import Foundation
+import Testing
+@testable import Tokenizers
+
+/// Golden encodings from Hugging Face's BertTokenizerFast (tools/golden/wordpiece.py) on the
+/// real all-MiniLM-L6-v2 vocabulary, which tools/setup puts under models/.
+struct WordPieceGoldenTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    static func loadGolden() throws -> Golden {
+        let url = root.appending(path: "Tests/TokenizersTests/Resources/wordpiece_golden.json")
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(Golden.self, from: Data(contentsOf: url))
+    }
+
+    @Test func matchesHuggingFaceOnEveryRecord() throws {
+        let golden = try Self.loadGolden()
+        let vocabulary = Self.root.appending(path: golden.vocabulary)
+        try #require(FileManager.default.fileExists(atPath: vocabulary.path),
+                     "\(vocabulary.path) is missing: run tools/setup to convert the models")
+        var tokenizers: [String: WordPieceTokenizer] = [:]
+        for (name, c) in golden.configs {
+            tokenizers[name] = try WordPieceTokenizer(
+                vocabulary: vocabulary, lowercase: c.doLowerCase, stripAccents: c.stripAccents,
+                tokenizeChineseChars: c.tokenizeChineseChars)
+        }
+        var failures = 0
+        for r in golden.records where failures < 20 {
+            let tokenizer = try #require(tokenizers[r.config])
+            let strategy = try #require(TruncationStrategy(rawValue: r.strategy))
+            let what = "\(r.config) \(debug(r.text))" + (r.pair.map { " + \(debug($0))" } ?? "")
+                + (r.maxLength.map { " max \($0) \(r.strategy)" } ?? "")
+            let result = Result { try tokenizer.encode(r.text, pair: r.pair, maxLength: r.maxLength, truncation: strategy) }
+            if let expectedError = r.error {
+                guard case .failure(let error as TokenizerError) = result, error.goldenName == expectedError else {
+                    Issue.record("\(what): expected error \(expectedError), got \(result)")
+                    failures += 1
+                    continue
+                }
+                continue
+            }
+            guard case .success(let e) = result else {
+                Issue.record("\(what): unexpected \(result)")
+                failures += 1
+                continue
+            }
+            let expected = Row(ids: r.ids ?? [], tokens: r.tokens ?? [], typeIds: r.typeIds ?? [],
+                               offsets: (r.offsets ?? []).map { $0[0]..<$0[1] })
+            let actual = Row(ids: e.ids, tokens: e.tokens, typeIds: e.typeIds, offsets: e.offsets)
+            if let position = actual.firstDifference(from: expected) {
+                Issue.record("\(what): first difference at token \(position): expected \(expected.describe(position)), got \(actual.describe(position))")
+                failures += 1
+            }
+            #expect(e.attentionMask == [Int](repeating: 1, count: e.count))
+        }
+    }
+
+    /// Every scalar alone, against what `tokenizers` does to it: catches the Unicode-version
+    /// differences between Swift and the Rust crates that rare text would hit.
+    @Test func unicodeClassesMatchHuggingFace() throws {
+        let u = try Self.loadGolden().unicode
+        let removed = ScalarRanges(u.removed), whitespace = ScalarRanges(u.whitespace)
+        let punctuation = ScalarRanges(u.punctuation), chinese = ScalarRanges(u.chinese)
+        let marks = ScalarRanges(u.nonspacingMarks)
+        let decompositions = u.decompositions.mapKeysToScalars(), lowercase = u.lowercase.mapKeysToScalars()
+        var mismatches: [String] = []
+        var decomposed: [Unicode.Scalar] = []
+        for v in UInt32(0)..<0x110000 {
+            guard let s = Unicode.Scalar(v) else { continue }
+            let cleaned = BertUnicode.isRemovedByCleaning(s)
+            decomposed.removeAll(keepingCapacity: true)
+            BertUnicode.appendDecomposition(of: s, to: &decomposed)
+            var lowered: [Unicode.Scalar] = []
+            BertUnicode.forEachLowercase(of: s) { lowered.append($0) }
+            let hangul = (0xAC00...0xD7A3).contains(v)
+            var wrong: [String] = []
+            if cleaned != removed.contains(v) { wrong.append("removed") }
+            if (!cleaned && BertUnicode.isWhitespace(s)) != whitespace.contains(v) { wrong.append("whitespace") }
+            if BertUnicode.isPunctuation(s) != punctuation.contains(v) { wrong.append("punctuation") }
+            if BertUnicode.isChineseCharacter(s) != chinese.contains(v) { wrong.append("chinese") }
+            if !hangul && decomposed != (decompositions[v] ?? [s]) { wrong.append("decomposition") }
+            if decomposed == [s] && BertUnicode.isNonspacingMark(s) != marks.contains(v) { wrong.append("nonspacing mark") }
+            if lowered != (lowercase[v] ?? [s]) { wrong.append("lowercase") }
+            if !wrong.isEmpty { mismatches.append("U+\(String(v, radix: 16, uppercase: true)): \(wrong.joined(separator: ", "))") }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.count) scalars differ: \(mismatches.prefix(20).joined(separator: "; "))")
+    }
+}
+
+/// Behaviour beyond the golden file, on a small vocabulary written for the test.
+struct WordPieceUnitTests {
+    static let tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", "##s", ",", "!", "a", "##a", "un", "##aff", "##able"]
+
+    static func vocabulary(_ lines: [String], file: String = #function) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appending(path: "wordpiece-tests-\(ProcessInfo.processInfo.processIdentifier)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let url = dir.appending(path: file.filter(\.isLetter) + ".txt")
+        try Data(lines.joined(separator: "\n").utf8).write(to: url)
+        return url
+    }
+
+    @Test func missingFileIsAnError() {
+        let url = URL(fileURLWithPath: "/nonexistent/vocab.txt")
+        #expect(throws: TokenizerError.missingFile(path: url.path)) { try WordPieceTokenizer(vocabulary: url) }
+    }
+
+    @Test func emptyVocabularyIsAnError() throws {
+        let url = try Self.vocabulary([])
+        #expect(throws: TokenizerError.malformedVocabulary(path: url.path, reason: "the file is empty")) {
+            try WordPieceTokenizer(vocabulary: url)
+        }
+    }
+
+    @Test func duplicateTokenIsAnError() throws {
+        let url = try Self.vocabulary(Self.tokens + ["hello"])
+        let error = #expect(throws: TokenizerError.self) { try WordPieceTokenizer(vocabulary: url) }
+        guard case .malformedVocabulary(_, let reason) = error else {
+            Issue.record("expected a malformed vocabulary, got \(String(describing: error))")
+            return
+        }
+        #expect(reason.contains("\"hello\" on lines 6 and 16"), "\(reason)")
+    }
+
+    @Test func missingUnknownTokenIsAnError() throws {
+        let url = try Self.vocabulary(Self.tokens.filter { $0 != "[UNK]" })
+        #expect(throws: TokenizerError.missingSpecialToken(token: "[UNK]", path: url.path)) {
+            try WordPieceTokenizer(vocabulary: url)
+        }
+    }
+
+    @Test func emptyTextIsClsSep() throws {
+        let tokenizer = try WordPieceTokenizer(vocabulary: Self.vocabulary(Self.tokens))
+        let e = try tokenizer.encode("")
+        #expect(e.tokens == ["[CLS]", "[SEP]"])
+        #expect(e.ids == [2, 3])
+        #expect(e.typeIds == [0, 0])
+        #expect(e.offsets == [0..<0, 0..<0])
+        #expect(tokenizer.padId == 0)
+    }
+
+    @Test func splitsWordsIntoPieces() throws {
+        let tokenizer = try WordPieceTokenizer(vocabulary: Self.vocabulary(Self.tokens))
+        let e = try tokenizer.encode("Hello, worlds! Unaffable xyz", pair: "aaa")
+        #expect(e.tokens == ["[CLS]", "hello", ",", "world", "##s", "!", "un", "##aff", "##able", "[UNK]", "[SEP]", "a", "##a", "##a", "[SEP]"])
+        #expect(e.offsets == [0..<0, 0..<5, 5..<6, 7..<12, 12..<13, 13..<14, 15..<17, 17..<20, 20..<24, 25..<28, 0..<0, 0..<1, 1..<2, 2..<3, 0..<0])
+        #expect(e.typeIds == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1])
+    }
+
+    @Test func maxLengthTooSmallForSpecialsIsAnError() throws {
+        let tokenizer = try WordPieceTokenizer(vocabulary: Self.vocabulary(Self.tokens))
+        #expect(throws: TokenizerError.sequenceTooShortForSpecials(maxLength: 1)) { try tokenizer.encode("hello", maxLength: 1) }
+        #expect(throws: TokenizerError.sequenceTooShortForSpecials(maxLength: 2)) {
+            try tokenizer.encode("hello", pair: "world", maxLength: 2)
+        }
+        #expect(try tokenizer.encode("hello", maxLength: 2).tokens == ["[CLS]", "[SEP]"])
+        #expect(try tokenizer.encode("hello", pair: "world", maxLength: 3).tokens == ["[CLS]", "[SEP]", "[SEP]"])
+    }
+
+    @Test func defaultMaxLengthTruncates() throws {
+        let tokenizer = try WordPieceTokenizer(vocabulary: Self.vocabulary(Self.tokens), maxLength: 4)
+        #expect(try tokenizer.encode("hello world hello world").tokens == ["[CLS]", "hello", "world", "[SEP]"])
+        #expect(try tokenizer.encode("hello world hello", maxLength: 3).tokens == ["[CLS]", "hello", "[SEP]"])
+    }
+
+    /// Linear time: a 1 MB line without spaces is one word, hence one [UNK], and must not go
+    /// quadratic in the pre-tokenizer or the matcher. The bound is loose enough for debug builds.
+    @Test func megabyteLineWithoutSpacesIsFast() throws {
+        let tokenizer = try WordPieceTokenizer(vocabulary: Self.vocabulary(Self.tokens))
+        let ascii = String(repeating: "a", count: 1 << 20)
+        let accented = String(repeating: "é", count: 1 << 19)  // 1 MB of UTF-8, through NFD
+        let clock = ContinuousClock()
+        var encodings: [Encoding] = []
+        let elapsed = try clock.measure {
+            encodings = [try tokenizer.encode(ascii), try tokenizer.encode(accented)]
+        }
+        #expect(encodings.map(\.tokens) == [["[CLS]", "[UNK]", "[SEP]"], ["[CLS]", "[UNK]", "[SEP]"]])
+        #expect(encodings.map(\.offsets) == [[0..<0, 0..<(1 << 20), 0..<0], [0..<0, 0..<(1 << 19), 0..<0]])
+        #expect(elapsed < .seconds(5), "took \(elapsed)")
+    }
+}
+
+// MARK: - Golden file
+
+struct Golden: Decodable {
+    struct Config: Decodable {
+        let doLowerCase: Bool
+        let stripAccents: Bool?
+        let tokenizeChineseChars: Bool
+    }
+
+    struct Record: Decodable {
+        let config: String
+        let text: String
+        let pair: String?
+        let maxLength: Int?
+        let strategy: String
+        let ids: [Int]?
+        let tokens: [String]?
+        let typeIds: [Int]?
+        let offsets: [[Int]]?
+        let error: String?
+    }
+
+    struct UnicodeTables: Decodable {
+        let removed, whitespace, punctuation, chinese, nonspacingMarks: [[UInt32]]
+        let decompositions, lowercase: [String: String]
+    }
+
+    let vocabulary: String
+    let configs: [String: Config]
+    let records: [Record]
+    let unicode: UnicodeTables
+}
+
+private struct Row {
+    let ids: [Int]
+    let tokens: [String]
+    let typeIds: [Int]
+    let offsets: [Range<Int>]
+
+    func firstDifference(from other: Row) -> Int? {
+        let n = max(ids.count, other.ids.count)
+        return (0..<n).first { i in
+            ids[safe: i] != other.ids[safe: i] || tokens[safe: i] != other.tokens[safe: i]
+                || typeIds[safe: i] != other.typeIds[safe: i] || offsets[safe: i] != other.offsets[safe: i]
+        }
+    }
+
+    func describe(_ i: Int) -> String {
+        guard i < ids.count else { return "end after \(ids.count) tokens" }
+        return "\(debug(tokens[i])) id \(ids[i]) type \(typeIds[i]) offsets \(offsets[i]) (of \(ids.count) tokens)"
+    }
+}
+
+private struct ScalarRanges {
+    private let ranges: [[UInt32]]
+    init(_ ranges: [[UInt32]]) { self.ranges = ranges }
+
+    func contains(_ v: UInt32) -> Bool {
+        var lo = 0, hi = ranges.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if ranges[mid][1] < v { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < ranges.count && ranges[lo][0] <= v
+    }
+}
+
+extension TokenizerError {
+    /// The names tools/golden/wordpiece.py gives Hugging Face's truncation errors.
+    fileprivate var goldenName: String? {
+        switch self {
+        case .sequenceTooShortToTruncate: "sequence_too_short"
+        case .pairRequiredForTruncation: "pair_required"
+        default: nil
+        }
+    }
+}
+
+extension Dictionary where Key == String, Value == String {
+    /// Hex code point → space-separated hex code points, as scalars.
+    fileprivate func mapKeysToScalars() -> [UInt32: [Unicode.Scalar]] {
+        func scalar(_ hex: Substring) -> Unicode.Scalar { Unicode.Scalar(UInt32(hex, radix: 16)!)! }
+        return Dictionary<UInt32, [Unicode.Scalar]>(uniqueKeysWithValues: map { key, value in
+            (UInt32(key, radix: 16)!, value.split(separator: " ").map(scalar))
+        })
+    }
+}
+
+extension Array {
+    fileprivate subscript(safe i: Int) -> Element? { i < count ? self[i] : nil }
+}
+
+private func debug(_ s: String) -> String {
+    let short = s.unicodeScalars.count > 60 ? String(String.UnicodeScalarView(s.unicodeScalars.prefix(60))) + "…" : s
+    return String(reflecting: short)
+}
