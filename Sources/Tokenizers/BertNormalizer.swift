@@ -68,7 +68,8 @@ struct BertNormalizer: Sendable {
                               appendingTo out: inout NormalizedText, scratch: inout NormalizerScratch) {
         clean(text, range, into: &scratch.cleaned)
         if stripAccents {
-            removeAccents(scratch.cleaned, into: &scratch.stripped, scratch: &scratch)
+            removeAccents(scratch.cleaned, into: &scratch.stripped,
+                          decomposition: &scratch.decomposition, piece: &scratch.piece)
             finish(scratch.stripped, appendingTo: &out)
         } else {
             finish(scratch.cleaned, appendingTo: &out)
@@ -96,23 +97,23 @@ struct BertNormalizer: Sendable {
     /// reordering, the first scalar of each decomposition takes the next input scalar's origin
     /// and the others share the origin before it — by position, not by which scalar moved where.
     private func removeAccents(_ input: NormalizedText, into out: inout NormalizedText,
-                               scratch: inout NormalizerScratch) {
-        scratch.decomposition.removeAll()
+                               decomposition: inout Decomposition, piece: inout [Unicode.Scalar]) {
+        decomposition.removeAll()
         for u in input.scalars {
             if u.value < 0xC0 {
-                scratch.decomposition.push(u, first: true, combiningClass: 0)
+                decomposition.push(u, first: true, combiningClass: 0)
                 continue
             }
-            scratch.piece.removeAll(keepingCapacity: true)
-            BertUnicode.appendDecomposition(of: u, to: &scratch.piece)
-            for (k, d) in scratch.piece.enumerated() {
-                scratch.decomposition.push(d, first: k == 0, combiningClass: BertUnicode.combiningClass(d))
+            piece.removeAll(keepingCapacity: true)
+            BertUnicode.appendDecomposition(of: u, to: &piece)
+            for (k, d) in piece.enumerated() {
+                decomposition.push(d, first: k == 0, combiningClass: BertUnicode.combiningClass(d))
             }
         }
-        scratch.decomposition.finish()
+        decomposition.finish()
         out.removeAll()
         var consumed = 0
-        for (u, first) in zip(scratch.decomposition.scalars, scratch.decomposition.firsts) {
+        for (u, first) in zip(decomposition.scalars, decomposition.firsts) {
             if first { consumed += 1 }
             if !BertUnicode.isNonspacingMark(u) {
                 out.append(u, from: input.origins[max(consumed - 1, 0)])

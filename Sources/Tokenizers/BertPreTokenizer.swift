@@ -5,6 +5,7 @@ enum BertPreTokenizer {
     static func forEachWord(in scalars: [Unicode.Scalar], _ body: (Range<Int>) -> Void) {
         var start = 0
         for (i, u) in scalars.enumerated() {
+            if u.value > 0x20 && u.value < 0x7F && isWordCharacter[Int(u.value)] { continue }
             if BertUnicode.isWhitespace(u) {
                 if start < i { body(start..<i) }
                 start = i + 1
@@ -15,5 +16,11 @@ enum BertPreTokenizer {
             }
         }
         if start < scalars.count { body(start..<scalars.count) }
+    }
+
+    /// ASCII letters and digits: the common case, answered by a table.
+    private static let isWordCharacter: [Bool] = (0..<128).map { v in
+        let u = Unicode.Scalar(UInt8(v))
+        return !BertUnicode.isWhitespace(u) && !BertUnicode.isPunctuation(u)
     }
 }

@@ -13,13 +13,24 @@ struct SpecialTokenMatcher: Sendable {
     }
 
     let specials: [Special]
+    /// The scalars a special token starts with ("[" for BERT's): elsewhere, none can match.
+    private let firstScalars: [Unicode.Scalar]
+
+    init(specials: [Special]) {
+        self.specials = specials
+        var firsts: [Unicode.Scalar] = []
+        for special in specials {
+            if let first = special.scalars.first, !firsts.contains(first) { firsts.append(first) }
+        }
+        firstScalars = firsts
+    }
 
     /// Calls `body` with the text between special tokens and with each special token, in order.
     func forEachSegment(in text: [Unicode.Scalar], _ body: (Segment) -> Void) {
         var textStart = 0
         var i = 0
         while i < text.count {
-            guard let special = longestMatch(in: text, at: i) else {
+            guard firstScalars.contains(text[i]), let special = longestMatch(in: text, at: i) else {
                 i += 1
                 continue
             }

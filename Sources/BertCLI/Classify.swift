@@ -1,0 +1,50 @@
+import ArgumentParser
+import BERT
+
+struct Classify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the label and score a classifier gives each input.",
+        discussion: """
+        Plain output is LABEL<TAB>SCORE per input; with --top-k, the K best as LABEL<TAB>SCORE pairs \
+        on one line. --json prints {"label":…,"score":…,"scores":{label: score, …}} per input.
+        Without --model, the default English sentiment classifier (models/\(Classify.defaultModel), made by tools/setup).
+        """)
+
+    static let defaultModel = "sentiment"
+
+    @OptionGroup var model: ModelOptions
+    @Option(help: "Show the K best labels.")
+    var topK: Int?
+    @Flag(help: "One JSON object per input.")
+    var json = false
+    @Option(help: "A second text to classify with each input as a pair (cross-encoders).")
+    var pair: String?
+    @Option(help: "Inputs per forward pass.")
+    var batchSize = 32
+    @OptionGroup var input: InputOptions
+
+    func validate() throws {
+        if let k = topK, k < 1 { throw ValidationError("--top-k must be at least 1") }
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let classifier = try TextClassifier(directory: model.directory(default: Self.defaultModel))
+            try input.forEachChunk(of: 256) { texts in
+                let pairs = pair.map { p in texts.map { _ in p } }
+                for c in try classifier.classify(texts, pairs: pairs, batchSize: batchSize) {
+                    let ranked = c.scores.sorted { $0.score > $1.score }.prefix(topK ?? c.scores.count)
+                    if json {
+                        let scores = ranked.map { "\(JSON.string($0.label)):\($0.score)" }.joined(separator: ",")
+                        emit("{\"label\":\(JSON.string(c.label)),\"score\":\(c.score),\"scores\":{\(scores)}}")
+                    } else if topK != nil {
+                        emit(ranked.map { "\($0.label)\t\($0.score)" }.joined(separator: "\t"))
+                    } else {
+                        emit("\(c.label)\t\(c.score)")
+                    }
+                }
+            }
+        }
+    }
+}
