@@ -11,6 +11,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case shapeMismatch(path: String, name: String, expected: [Int], actual: [Int])
     case tokenizer(path: String, reason: String)
     case inputTooLong(tokens: Int, limit: Int)
+    case invalidOption(name: String, reason: String)
 
     public var description: String {
         let reconvert = "re-run tools/convert (or tools/setup) to rebuild the model directory"
@@ -34,6 +35,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
             return "\(path): tensor '\(name)' has shape \(actual) but the config needs \(expected); \(reconvert)"
         case .tokenizer(let path, let reason):
             return "\(path): \(reason)"
+        case .invalidOption(let name, let reason):
+            return "\(name) \(reason)"
         case .inputTooLong(let tokens, let limit):
             return "input of \(tokens) tokens exceeds the model's limit of \(limit)"
         }

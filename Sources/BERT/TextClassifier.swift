@@ -46,23 +46,55 @@ public final class TextClassifier: @unchecked Sendable {
 
     public var labels: [String] { head.labels }
 
-    /// One answer per text (or text pair), in order.
-    public func classify(_ texts: [String], pairs: [String]? = nil, batchSize: Int = 32) throws -> [Classification] {
-        try logits(texts, pairs: pairs, batchSize: batchSize).map { logits in
-            let scores = head.scores(logits)
-            let best = scores.indices.max { scores[$0] < scores[$1] } ?? 0
-            return Classification(label: head.labels[best], score: scores[best],
-                                  scores: Array(zip(head.labels, scores)).map { (label: $0.0, score: $0.1) })
+    /// One answer per text (or text pair), in order. Inputs longer than `maxLength`
+    /// tokens (default: the model's limit) are truncated.
+    public func classify(_ texts: [String], pairs: [String]? = nil, maxLength: Int? = nil, batchSize: Int = 32) throws -> [Classification] {
+        try logits(texts, pairs: pairs, maxLength: maxLength, batchSize: batchSize).map { classification(head.scores($0)) }
+    }
+
+    /// One answer per text, for texts longer than the model's limit: each text is read in
+    /// overlapping windows of the model's length (`overlap` tokens shared between
+    /// neighbours) and the windows' scores are averaged.
+    public func classify(_ texts: [String], windowOverlap overlap: Int, batchSize: Int = 32) throws -> [Classification] {
+        let limit = config.maxLength
+        guard overlap >= 0, overlap < limit - 2 else {
+            throw ModelError.invalidOption(name: "--stride", reason: "must be below \(limit - 2) for a model of \(limit) tokens")
         }
+        var windows: [Encoding] = [], owner: [Int] = []
+        for (i, text) in texts.enumerated() {
+            let whole = try tokenizer.encode(text, pair: nil, maxLength: Int.max, truncation: .longestFirst)
+            for w in whole.windows(maxLength: limit, overlap: overlap) {
+                windows.append(w)
+                owner.append(i)
+            }
+        }
+        var sums = [[Float]](repeating: [Float](repeating: 0, count: labels.count), count: texts.count)
+        var counts = [Int](repeating: 0, count: texts.count)
+        for (i, l) in zip(owner, logits(encodings: windows, batchSize: batchSize)) {
+            for (j, s) in head.scores(l).enumerated() { sums[i][j] += s }
+            counts[i] += 1
+        }
+        return zip(sums, counts).map { sum, n in classification(sum.map { $0 / Float(n) }) }
+    }
+
+    func classification(_ scores: [Float]) -> Classification {
+        let best = scores.indices.max { scores[$0] < scores[$1] } ?? 0
+        return Classification(label: head.labels[best], score: scores[best],
+                              scores: Array(zip(head.labels, scores)).map { (label: $0.0, score: $0.1) })
     }
 
     /// Raw logits (B, L), before softmax or sigmoid.
-    public func logits(_ texts: [String], pairs: [String]? = nil, batchSize: Int = 32) throws -> [[Float]] {
+    public func logits(_ texts: [String], pairs: [String]? = nil, maxLength: Int? = nil, batchSize: Int = 32) throws -> [[Float]] {
         precondition(pairs == nil || pairs!.count == texts.count, "one pair per text")
+        let limit = min(maxLength ?? config.maxLength, config.maxLength)
         let encodings = try texts.indices.map {
-            try tokenizer.encode(texts[$0], pair: pairs?[$0], maxLength: config.maxLength, truncation: .longestFirst)
+            try tokenizer.encode(texts[$0], pair: pairs?[$0], maxLength: limit, truncation: .longestFirst)
         }
-        var out = [[Float]](repeating: [], count: texts.count)
+        return logits(encodings: encodings, batchSize: batchSize)
+    }
+
+    func logits(encodings: [Encoding], batchSize: Int) -> [[Float]] {
+        var out = [[Float]](repeating: [], count: encodings.count)
         encoder.run(encodings, batchSize: batchSize, padId: tokenizer.padId) { indices, batch, hidden in
             let features: [[Float]]
             switch head.features {

@@ -19,6 +19,10 @@ struct Classify: ParsableCommand {
     var json = false
     @Option(help: "A second text to classify with each input as a pair (cross-encoders).")
     var pair: String?
+    @Option(help: ArgumentHelp(
+        "Read texts longer than the model's limit in overlapping windows sharing N tokens, and average their scores.",
+        discussion: "Without it, long texts are truncated to the model's limit."))
+    var stride: Int?
     @Option(help: "Inputs per forward pass.")
     var batchSize = 32
     @OptionGroup var input: InputOptions
@@ -26,6 +30,8 @@ struct Classify: ParsableCommand {
     func validate() throws {
         if let k = topK, k < 1 { throw ValidationError("--top-k must be at least 1") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        if let s = stride, s < 0 { throw ValidationError("--stride must be 0 or more") }
+        if stride != nil, pair != nil { throw ValidationError("--stride reads single texts; it cannot be used with --pair") }
     }
 
     func run() throws {
@@ -33,7 +39,9 @@ struct Classify: ParsableCommand {
             let classifier = try TextClassifier(directory: model.directory(default: Self.defaultModel))
             try input.forEachChunk(of: 256) { texts in
                 let pairs = pair.map { p in texts.map { _ in p } }
-                for c in try classifier.classify(texts, pairs: pairs, batchSize: batchSize) {
+                let results = try stride.map { try classifier.classify(texts, windowOverlap: $0, batchSize: batchSize) }
+                    ?? classifier.classify(texts, pairs: pairs, batchSize: batchSize)
+                for c in results {
                     let ranked = c.scores.sorted { $0.score > $1.score }.prefix(topK ?? c.scores.count)
                     if json {
                         let scores = ranked.map { "\(JSON.string($0.label)):\($0.score)" }.joined(separator: ",")
