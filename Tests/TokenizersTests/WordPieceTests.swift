@@ -165,18 +165,22 @@ struct WordPieceUnitTests {
     }
 
     /// Linear time: a 1 MB line without spaces is one word, hence one [UNK], and must not go
-    /// quadratic in the pre-tokenizer or the matcher. The bound is loose enough for debug builds.
-    @Test func megabyteLineWithoutSpacesIsFast() throws {
+    /// quadratic in the pre-tokenizer or the matcher. Wall time belongs to benchmarks, not
+    /// tests (a loaded machine makes it meaningless), so this checks growth instead: 8× the
+    /// text may take at most 24× the time (linear is 8×, quadratic 64×), best of 3 each.
+    @Test func megabyteLineWithoutSpacesIsLinear() throws {
         let tokenizer = try WordPieceTokenizer(vocabulary: Self.vocabulary(Self.tokens))
-        let ascii = String(repeating: "a", count: 1 << 20)
-        let accented = String(repeating: "é", count: 1 << 19)  // 1 MB of UTF-8, through NFD
-        let clock = ContinuousClock()
-        var encodings: [Encoding] = []
-        let elapsed = try clock.measure {
-            encodings = [try tokenizer.encode(ascii), try tokenizer.encode(accented)]
+        func line(_ bytes: Int) -> [String] {
+            [String(repeating: "a", count: bytes), String(repeating: "é", count: bytes / 2)]  // é goes through NFD
         }
+        let (small, large) = (line(1 << 17), line(1 << 20))
+        let encodings = try large.map { try tokenizer.encode($0) }
         #expect(encodings.map(\.tokens) == [["[CLS]", "[UNK]", "[SEP]"], ["[CLS]", "[UNK]", "[SEP]"]])
         #expect(encodings.map(\.offsets) == [[0..<0, 0..<(1 << 20), 0..<0], [0..<0, 0..<(1 << 19), 0..<0]])
-        #expect(elapsed < .seconds(5), "took \(elapsed)")
+        func fastest(_ texts: [String]) throws -> Duration {
+            try (0..<3).map { _ in try ContinuousClock().measure { for t in texts { _ = try tokenizer.encode(t) } } }.min()!
+        }
+        let (t1, t8) = (try fastest(small), try fastest(large))
+        #expect(t8 < t1 * 24, "128 KB took \(t1), 1 MB took \(t8)")
     }
 }
