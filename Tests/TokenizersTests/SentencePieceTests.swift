@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Tokenizers
 
-/// The golden file written by tools/golden/sentencepiece.py.
+/// The golden file written by tools/golden/sentencepiece_models.py.
 struct SentencePieceGolden: Decodable {
     struct Plain: Decodable {
         let file: String
@@ -84,7 +84,7 @@ struct SentencePiecePlainTests {
             let ids = try tokenizer.modelIds(text)
             if ids == expected { continue }
             // Debian's libsentencepiece is 0.1.97: where two segmentations tie exactly, it
-            // returns the one of the 0.1.9x line, not 0.2.x's (see tools/golden/sentencepiece.py).
+            // returns the one of the 0.1.9x line, not 0.2.x's (see tools/golden/sentencepiece_models.py).
             if let tie = g.ties[String(k)], ids == tie {
                 ties += 1
                 continue

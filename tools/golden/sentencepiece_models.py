@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Golden file for the SentencePiece tokenizer tests.
 
-usage: .venv-golden/bin/python tools/golden/sentencepiece.py [REPO_ROOT]
+usage: .venv-golden/bin/python tools/golden/sentencepiece_models.py [REPO_ROOT]
 
 Two references, each on real models:
   plain    the sentencepiece Python package (0.2.3) on the three test models of its source
@@ -29,12 +29,10 @@ import zipfile
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
-# This file is sentencepiece.py too: import the package with its own folder off the path.
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
+# (Not named sentencepiece.py: as the script's folder comes first on sys.path, that name would
+# hide the package from this script and from transformers.)
 import numpy as np  # noqa: E402
 import sentencepiece as spm  # noqa: E402
-sys.path.insert(0, HERE)
 from transformers import XLMRobertaTokenizer  # noqa: E402
 from wordpiece import EDGE, PAIRS, PROSE  # noqa: E402  the WordPiece corpus, reused
 
@@ -144,7 +142,7 @@ def plain_golden(root, botchan, texts):
         for k, (new, before) in enumerate(zip(ids, old)):
             if new != before:
                 if path_score(sp, new) != path_score(sp, before):
-                    sys.exit(f"sentencepiece.py: error: {name} line {k}: {OLD_VERSION} and {spm.__version__} differ beyond a tie")
+                    sys.exit(f"sentencepiece_models.py: error: {name} line {k}: {OLD_VERSION} and {spm.__version__} differ beyond a tie")
                 ties[str(k)] = before
         offsets = []
         for t in texts:
@@ -207,7 +205,7 @@ def sentencepiece_words(sp, text, encode):
 def xlmr_golden(root, botchan):
     model = os.path.join(root, "models", "multilingual-e5-small", "sentencepiece.bpe.model")
     if not os.path.isfile(model):
-        sys.exit(f"sentencepiece.py: error: {model} is missing; run tools/setup first")
+        sys.exit(f"sentencepiece_models.py: error: {model} is missing; run tools/setup first")
     with tempfile.TemporaryDirectory() as alone:  # the tokenizer file alone: no config.json to second-guess
         shutil.copy(model, alone)
         tok = XLMRobertaTokenizer.from_pretrained(alone)
@@ -239,7 +237,7 @@ def xlmr_golden(root, botchan):
             before = sentencepiece_words(sp, text, old.__getitem__)
             if before != new:  # a tie, checked as for the plain models
                 if path_score(sp, [i - 1 for i in before if i > 3]) != path_score(sp, [i - 1 for i in new if i > 3]):
-                    sys.exit(f"sentencepiece.py: error: {text!r}: {OLD_VERSION} and {spm.__version__} differ beyond a tie")
+                    sys.exit(f"sentencepiece_models.py: error: {text!r}: {OLD_VERSION} and {spm.__version__} differ beyond a tie")
                 r["sentencepiece_0_1_ids"] = before
             direct = [0] + [3 if i == 0 else i + 1 for i in sp.encode(text)] + [2]
             r["plain_sentencepiece_agrees"] = direct == r["ids"]
