@@ -33,6 +33,8 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Resources"]),
         .testTarget(name: "BERTTests", dependencies: ["BERT"], exclude: ["Resources"]),
+        // Runs the built `bert` executable (a dependency, so `swift test` builds it first).
+        .testTarget(name: "BertCLITests", dependencies: ["BertCLI"]),
     ],
     cxxLanguageStandard: .cxx17
 )
