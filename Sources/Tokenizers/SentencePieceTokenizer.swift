@@ -33,6 +33,9 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
     public let pieceCount: Int
     private let handle: OpaquePointer
     private let specials: SpecialTokenMatcher
+    /// White_Space characters the model's normalization removes: transformers splits words
+    /// after normalizing, so these do not end a word.
+    private let removedWhiteSpace: Set<Unicode.Scalar>
     /// The id of the piece "▁", -1 when the model has none.
     private let metaspaceId: Int
     private let unknownId: Int
@@ -59,6 +62,7 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
             let pad = Int(spm_pad_id(handle)), unk = Int(spm_unk_id(handle))
             padId = pad >= 0 ? pad : max(unk, 0)
             specials = SpecialTokenMatcher(specials: [])
+            removedWhiteSpace = []
         case .xlmRoberta:
             padId = 1
             let tokens = ["<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "<mask>": pieceCount + 1]
@@ -68,8 +72,22 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
                 throw TokenizerError.unreadableModel(
                     path: path, reason: "not an XLM-R model: <unk> <s> </s> must be pieces 0, 1, 2")
             }
+            let modelPath = url.path
+            do {
+                let ab = try Self.encode(Array("ab".utf8), handle: handle, path: modelPath).ids
+                removedWhiteSpace = try Set(Self.whiteSpace.filter { c in
+                    try Self.encode(Array("a\(Character(c))b".utf8), handle: handle, path: modelPath).ids == ab
+                })
+            } catch {
+                spm_free(handle)
+                throw error
+            }
         }
     }
+
+    /// Unicode's White_Space characters, where transformers' WhitespaceSplit cuts.
+    static let whiteSpace: [Unicode.Scalar] = (UInt32(0)...0x3000).compactMap(Unicode.Scalar.init)
+        .filter(\.properties.isWhitespace)
 
     deinit { spm_free(handle) }
 
@@ -141,7 +159,7 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
                     out.append(id, range)
                 case .text(let range):
                     var start = range.lowerBound
-                    for i in range where scalars[i].properties.isWhitespace {
+                    for i in range where scalars[i].properties.isWhitespace && !removedWhiteSpace.contains(scalars[i]) {
                         if start < i { failure = failure ?? Self.catching { try self.append(scalars, start..<i, to: &out) } }
                         start = i + 1
                     }
@@ -221,6 +239,10 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
     }
 
     private func encodeBytes(_ bytes: [UInt8]) throws -> (ids: [Int], begins: [Int], ends: [Int]) {
+        try Self.encode(bytes, handle: handle, path: path)
+    }
+
+    private static func encode(_ bytes: [UInt8], handle: OpaquePointer, path: String) throws -> (ids: [Int], begins: [Int], ends: [Int]) {
         var result = spm_encoding()
         var error: UnsafeMutablePointer<CChar>?
         let status = bytes.withUnsafeBufferPointer { buffer in
@@ -229,7 +251,7 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
             }
         }
         guard status == 0 else {
-            throw TokenizerError.encodingFailed(path: path, reason: Self.take(error) ?? "unknown error")
+            throw TokenizerError.encodingFailed(path: path, reason: take(error) ?? "unknown error")
         }
         defer { spm_encoding_free(&result) }
         let n = result.count

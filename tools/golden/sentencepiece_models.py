@@ -178,11 +178,14 @@ def xlmr_encode(tok, text, pair, max_length, strategy):
             "offsets": [list(o) for o in e["offset_mapping"][0]]}
 
 
-def words(text):
-    """transformers' XLM-R pre-tokenization of raw text: special tokens, then words."""
+def words(text, removed):
+    """transformers' XLM-R pre-tokenization of raw text: special tokens, then words split at
+    White_Space, but not at the characters the normalization removes (`removed`): transformers
+    splits after normalizing."""
     at = 0
     for m in list(XLMR_SPECIALS.finditer(text)) + [None]:
-        for word in WHITE_SPACE.split(text[at:m.start() if m else len(text)]):
+        segment = text[at:m.start() if m else len(text)]
+        for word in WHITE_SPACE.split("".join(c for c in segment if c not in removed) if removed else segment):
             if word:
                 yield word
         if m:
@@ -190,11 +193,17 @@ def words(text):
             at = m.end()
 
 
-def sentencepiece_words(sp, text, encode):
+def removed_white_space(sp):
+    """The White_Space characters the model's normalization removes."""
+    return {c for c in map(chr, [9, 10, 11, 12, 13, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029,
+                                 0x202F, 0x205F, 0x3000]) if sp.encode("a" + c + "b") == sp.encode("ab")}
+
+
+def sentencepiece_words(sp, text, encode, removed):
     """XLM-R ids with sentencepiece's segmentation of each word (encode: word -> model ids)."""
     ids = [0]
     specials = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "<mask>": sp.get_piece_size() + 1}
-    for word in words(text):
+    for word in words(text, removed):
         if word in specials:
             ids.append(specials[word])
         else:
@@ -220,8 +229,9 @@ def xlmr_golden(root, botchan):
         for ml in (4, 5, 6, 8, 11, 16):
             for s in STRATEGIES:
                 jobs.append((a, b, ml, s))
+    removed = removed_white_space(sp)
     singles = sorted({t for t, pair, ml, _ in jobs if pair is None and ml is None})
-    vocabulary = sorted({w for t in singles for w in words(t)})
+    vocabulary = sorted({w for t in singles for w in words(t, removed)})
     old = dict(zip(vocabulary, old_version_ids(root, {model: vocabulary})[model]))
     records, spm_disagreements = [], []
     for text, pair, ml, s in jobs:
@@ -230,11 +240,11 @@ def xlmr_golden(root, botchan):
         if pair is None and ml is None:
             # The sentencepiece package on the same words: transformers' conventions (special
             # tokens typed in the text, words split at White_Space), sentencepiece's segmentation.
-            new = sentencepiece_words(sp, text, sp.encode)
+            new = sentencepiece_words(sp, text, sp.encode, removed)
             if new != r["ids"]:
                 r["sentencepiece_ids"] = new
                 spm_disagreements.append(text)
-            before = sentencepiece_words(sp, text, old.__getitem__)
+            before = sentencepiece_words(sp, text, old.__getitem__, removed)
             if before != new:  # a tie, checked as for the plain models
                 if path_score(sp, [i - 1 for i in before if i > 3]) != path_score(sp, [i - 1 for i in new if i > 3]):
                     sys.exit(f"sentencepiece_models.py: error: {text!r}: {OLD_VERSION} and {spm.__version__} differ beyond a tie")
@@ -245,6 +255,7 @@ def xlmr_golden(root, botchan):
     with open(model, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
     return {"model": "models/multilingual-e5-small/sentencepiece.bpe.model", "sha256": digest,
+            "removed_white_space": sorted(f"U+{ord(c):04X}" for c in removed),
             "vocabulary_size": len(tok), "records": records,
             "sentencepiece_disagreements": spm_disagreements}
 
