@@ -16,7 +16,12 @@ import Foundation
 /// - `.xlmRoberta`: Hugging Face's XLM-R ids: `<s>` 0, `<pad>` 1, `</s>` 2, `<unk>` 3, every
 ///   other piece shifted by one, `<mask>` last; `<s> A </s>` and `<s> A </s></s> B </s>`, all
 ///   type ids 0. Special tokens typed in the text are those tokens, and words are cut at
-///   White_Space before SentencePiece sees them, as transformers' XLMRobertaTokenizer does.
+///   White_Space (but not at what the model's normalization removes) before SentencePiece
+///   sees them, as transformers' XLMRobertaTokenizer does; offsets are transformers' too.
+///
+/// Where transformers' `tokenizers` and libsentencepiece segment a word differently (ties
+/// between equally scored segmentations; characters that combine across 6+ UTF-8 bytes, which
+/// `tokenizers` normalizes one by one), this follows libsentencepiece.
 public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
     // @unchecked: libsentencepiece's encoding is const and safe to call from several threads.
 
