@@ -16,7 +16,12 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
         .target(name: "Kernels", dependencies: ["COpenBLAS"]),
-        .target(name: "Tokenizers"),
+        // libsentencepiece (C++) behind extern "C" functions: no other target needs C++ interop.
+        .target(
+            name: "CSentencePiece",
+            linkerSettings: [.linkedLibrary("sentencepiece")]
+        ),
+        .target(name: "Tokenizers", dependencies: ["CSentencePiece"]),
         .target(name: "BERT", dependencies: ["Kernels", "Tokenizers"]),
         .executableTarget(
             name: "BertCLI",
@@ -28,5 +33,8 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Resources"]),
         .testTarget(name: "BERTTests", dependencies: ["BERT"], exclude: ["Resources"]),
-    ]
+        // Runs the built `bert` executable (a dependency, so `swift test` builds it first).
+        .testTarget(name: "BertCLITests", dependencies: ["BertCLI"]),
+    ],
+    cxxLanguageStandard: .cxx17
 )

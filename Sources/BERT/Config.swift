@@ -50,6 +50,8 @@ public struct Config: Codable, Sendable, Equatable {
     public struct TokenizerSettings: Codable, Sendable, Equatable {
         public var kind = "wordpiece"
         public var file = "vocab.txt"
+        /// For SentencePiece: "xlm-roberta" (Hugging Face's XLM-R ids and specials) or "plain".
+        public var convention = "xlm-roberta"
         public var doLowerCase = true
         public var stripAccents: Bool?
         public var tokenizeChineseChars = true
@@ -61,6 +63,7 @@ public struct Config: Codable, Sendable, Equatable {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             kind = try c.decodeIfPresent(String.self, forKey: .kind) ?? kind
             file = try c.decodeIfPresent(String.self, forKey: .file) ?? file
+            convention = try c.decodeIfPresent(String.self, forKey: .convention) ?? convention
             doLowerCase = try c.decodeIfPresent(Bool.self, forKey: .doLowerCase) ?? doLowerCase
             stripAccents = try c.decodeIfPresent(Bool.self, forKey: .stripAccents)
             tokenizeChineseChars = try c.decodeIfPresent(Bool.self, forKey: .tokenizeChineseChars) ?? tokenizeChineseChars
@@ -112,7 +115,7 @@ public struct Config: Codable, Sendable, Equatable {
 
     /// The first inconsistency in the numbers, if any.
     var problem: String? {
-        let supported = ["bert"]
+        let supported = ["bert", "xlm-roberta", "roberta"]
         if !supported.contains(modelType) {
             return "model_type '\(modelType)' is not supported (supported: \(supported.joined(separator: ", ")))"
         }
@@ -134,8 +137,11 @@ public struct Config: Codable, Sendable, Equatable {
         if let problemType, ClassifierHead.Problem(rawValue: problemType) == nil {
             return "problem_type '\(problemType)' is not one of \(ClassifierHead.Problem.allCases.map(\.rawValue).joined(separator: ", "))"
         }
-        if let m = runtime.tokenizer.maxLength, m < 2 || m > maxPositionEmbeddings {
-            return "runtime.tokenizer.max_length \(m) must be within 2...\(maxPositionEmbeddings) (max_position_embeddings)"
+        if positionOffset >= maxPositionEmbeddings {
+            return "pad_token_id \(padTokenId) leaves no position below max_position_embeddings \(maxPositionEmbeddings)"
+        }
+        if let m = runtime.tokenizer.maxLength, m < 2 || m > maxPositions {
+            return "runtime.tokenizer.max_length \(m) must be within 2...\(maxPositions) (max_position_embeddings less the position offset)"
         }
         return nil
     }
@@ -155,7 +161,15 @@ public struct Config: Codable, Sendable, Equatable {
     }
 
     /// The longest input the tokenizer should produce.
-    public var maxLength: Int { min(runtime.tokenizer.maxLength ?? maxPositionEmbeddings, maxPositionEmbeddings) }
+    public var maxLength: Int { min(runtime.tokenizer.maxLength ?? maxPositions, maxPositions) }
+
+    /// The position embedding row of the first token: 0 for BERT; for (XLM-)RoBERTa, whose
+    /// position ids start after the padding index, pad_token_id + 1 (Hugging Face's
+    /// create_position_ids_from_input_ids on right-padded input).
+    public var positionOffset: Int { modelType == "bert" ? 0 : max(padTokenId, 0) + 1 }
+
+    /// How many tokens the position embeddings can place.
+    public var maxPositions: Int { maxPositionEmbeddings - positionOffset }
 
     /// The config.json spelling of a property name: numHiddenLayers → num_hidden_layers.
     private static func snakeCase(_ name: String) -> String {

@@ -1,11 +1,13 @@
 import Kernels
 
-/// BertEmbeddings: word + position + token type embeddings, then LayerNorm.
+/// BertEmbeddings (and XLMRobertaEmbeddings: positions from pad_token_id + 1): word +
+/// position + token type embeddings, then LayerNorm.
 struct Embeddings {
     let word: Tensor       // (V, C)
     let position: Tensor   // (P, C)
     let tokenType: Tensor  // (TV, C)
     let norm: LayerNorm
+    let positionOffset: Int
     var hidden: Int { word.shape[1] }
 
     init(_ w: WeightScope, config c: Config) throws {
@@ -13,6 +15,7 @@ struct Embeddings {
         position = try w.tensor("position_embeddings.weight", shape: [c.maxPositionEmbeddings, c.hiddenSize])
         tokenType = try w.tensor("token_type_embeddings.weight", shape: [c.typeVocabSize, c.hiddenSize])
         norm = try LayerNorm(w.scope("LayerNorm"), size: c.hiddenSize, eps: c.layerNormEps)
+        positionOffset = c.positionOffset
     }
 
     /// ids, typeIds: (B, T) → x: (B·T, C)
@@ -23,7 +26,7 @@ struct Embeddings {
                 let r = b * batch.length + t
                 let row = x + r * c
                 row.update(from: word.pointer + batch.ids[r] * c, count: c)
-                Elementwise.add(position.pointer + t * c, to: row, count: c)
+                Elementwise.add(position.pointer + (positionOffset + t) * c, to: row, count: c)
                 Elementwise.add(tokenType.pointer + batch.typeIds[r] * c, to: row, count: c)
             }
         }

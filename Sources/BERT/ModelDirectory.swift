@@ -56,10 +56,23 @@ public struct ModelDirectory: Sendable {
                     reason: "\(settings.file) has \(tokenizer.vocabularySize) tokens but vocab_size is \(config.vocabSize)")
             }
             return tokenizer
+        case "sentencepiece":
+            guard let convention = SentencePieceTokenizer.Convention(rawValue: settings.convention) else {
+                throw ModelError.invalidConfig(
+                    path: url.appendingPathComponent("config.json").path,
+                    reason: "runtime.tokenizer.convention '\(settings.convention)' is not supported (xlm-roberta, plain)")
+            }
+            let tokenizer = try SentencePieceTokenizer(model: file, convention: convention, maxLength: config.maxLength)
+            if tokenizer.vocabularySize > config.vocabSize {
+                throw ModelError.invalidConfig(
+                    path: url.appendingPathComponent("config.json").path,
+                    reason: "\(settings.file) has \(tokenizer.vocabularySize) ids but vocab_size is \(config.vocabSize)")
+            }
+            return tokenizer
         default:
             throw ModelError.invalidConfig(
                 path: url.appendingPathComponent("config.json").path,
-                reason: "runtime.tokenizer.kind '\(settings.kind)' is not supported (wordpiece)")
+                reason: "runtime.tokenizer.kind '\(settings.kind)' is not supported (wordpiece, sentencepiece)")
         }
     }
 

@@ -24,7 +24,7 @@ struct Tokenize: ParsableCommand {
         try reportingErrors {
             let directory = try model.directory(default: "all-MiniLM-L6-v2")
             let tokenizer = try directory.loadTokenizer()
-            let limit = min(maxLength ?? directory.config.maxLength, directory.config.maxPositionEmbeddings)
+            let limit = min(maxLength ?? directory.config.maxLength, directory.config.maxPositions)
             try input.forEachChunk(of: 1024) { texts in
                 for text in texts {
                     let e = try tokenizer.encode(text, pair: pair, maxLength: limit, truncation: truncation)

@@ -60,6 +60,10 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     case sequenceTooShortToTruncate(strategy: TruncationStrategy, maxLength: Int)
     /// `only_second` must cut, but there is no second sequence.
     case pairRequiredForTruncation
+    /// libsentencepiece cannot load the file as a SentencePiece model.
+    case unreadableModel(path: String, reason: String)
+    /// libsentencepiece failed to encode a text.
+    case encodingFailed(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -76,6 +80,10 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
             return "truncation \(strategy.rawValue) cannot fit \(maxLength) tokens: the \(which) sequence is too short to cut; use longest_first or a larger --max-length"
         case .pairRequiredForTruncation:
             return "truncation only_second needs a second sequence; give a pair or use longest_first"
+        case .unreadableModel(let path, let reason):
+            return "\(path): not a usable SentencePiece model (\(reason)); re-run tools/convert to rebuild it"
+        case .encodingFailed(let path, let reason):
+            return "\(path): SentencePiece could not encode the text (\(reason)); check that the input is valid UTF-8"
         }
     }
 }

@@ -57,6 +57,40 @@ struct WordPieceGoldenTests {
         }
     }
 
+    /// Real prose at scale: every line of botchan.txt (4,288 lines), uncased and cased.
+    @Test func matchesHuggingFaceOnBotchan() throws {
+        struct Prose: Decodable {
+            let text: String
+            let lines: Int
+            let ids: [String: [[Int]]]
+        }
+        let prose = try JSONDecoder().decode(Prose.self, from: Data(contentsOf: Self.root.appending(
+            path: "Tests/TokenizersTests/Resources/wordpiece_prose_golden.json")))
+        let data = try Data(contentsOf: Self.root.appending(path: prose.text))
+        // Bytes, not Characters: "\r\n" is one Character, which a split at "\n" would not see.
+        var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            .map { String(decoding: $0, as: UTF8.self) }
+        if lines.last == "" { lines.removeLast() }
+        #expect(lines.count == prose.lines && prose.lines > 4000)
+        let golden = try Self.loadGolden()
+        let vocabulary = Self.root.appending(path: golden.vocabulary)
+        #expect(prose.ids.keys.sorted() == ["cased", "uncased"])
+        for (name, expected) in prose.ids {
+            let c = try #require(golden.configs[name])
+            let tokenizer = try WordPieceTokenizer(vocabulary: vocabulary, lowercase: c.doLowerCase, stripAccents: c.stripAccents,
+                                                   tokenizeChineseChars: c.tokenizeChineseChars)
+            try #require(expected.count == lines.count)
+            var failures = 0
+            for (line, ids) in zip(lines, expected) where failures < 10 {
+                let ours = try tokenizer.encode(line).ids
+                if ours != ids {
+                    Issue.record("\(name) \(debug(line)): expected \(ids), got \(ours)")
+                    failures += 1
+                }
+            }
+        }
+    }
+
     /// Every scalar alone, against what `tokenizers` does to it: catches the Unicode-version
     /// differences between Swift and the Rust crates that rare text would hit.
     @Test func unicodeClassesMatchHuggingFace() throws {

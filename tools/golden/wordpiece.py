@@ -7,13 +7,19 @@ usage: .venv-golden/bin/python tools/golden/wordpiece.py [REPO_ROOT]
 Writes Tests/TokenizersTests/Resources/wordpiece_golden.json:
   configs  name -> BertTokenizerFast arguments (do_lower_case, strip_accents, ...)
   records  one per encoding: config, text, pair, max_length, strategy, and either
-           ids, tokens, type_ids, offsets, or error ("sequence_too_short", "pair_required")
+           ids, tokens, type_ids, offsets, or error ("sequence_too_short", "pair_required");
+           the texts: real sentences in many scripts, hand-written edge cases, and generated
+           ones (seeded random mixes of every kind of character)
   unicode  per-scalar behaviour of the normalizer and pre-tokenizer over all of Unicode,
            as inclusive [first, last] ranges and maps of hex code points
+and wordpiece_prose_golden.json: the ids of every line of botchan.txt (real prose, the
+English Botchan from the sentencepiece 0.2.3 source distribution, split at "\n" only so
+that each line keeps its "\r"), uncased and cased.
 """
 
 import json
 import os
+import random
 import sys
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -300,6 +306,50 @@ LONG = ("It was the best of times, it was the worst of times, it was the age of 
 
 STRATEGIES = ["longest_first", "only_first", "only_second"]
 
+BOTCHAN = os.path.join("tokenizers", "sentencepiece", "botchan.txt")
+
+# What generated texts are made of: one pool per kind of character, so every kind meets every other.
+POOLS = [
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "0123456789",
+    "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~",
+    " \t\n\r\x0b\x0c\x85\xa0\u1680\u2000\u2003\u200a\u2028\u2029\u202f\u205f\u3000",
+    "\x00\x01\x07\x1b\x7f\x9f\u00ad\u200b\u200c\u200d\u200e\u2060\ufeff\ufffd\U000e0001",
+    "àáâãäåæçèéêëìíîïñòóôõöøùúûüýÿßœŒÆÐÞþİıĲŉſǅǈǋǲ",
+    "\u0300\u0301\u0302\u0308\u0323\u0327\u0344\u0345\u05b4\u064b\u093c\u0e31\u302a\u3099",
+    "АБВГДЁЖабвгдёжΑΒΓΔΣσςάέΐάאבגדمرحباनमस्तेকখগதமிழ்กขคง",
+    "中文字漢語日本語東京北京한국어안녕\u4dc0\u9fff\uf900\U00020000\U0002a6df\U0002f800",
+    "ぁあかがゝゞァアカガヴｱｶﾞﾟ",
+    "😀👍🏽👨\u200d👩\u200d👧🇫🇷❤️☺\ufe0f🫠\U0001d400\U0001d7d8",
+    "ﬁﬂﬃ½²³Ⅻ①⑴⒜㈱㌔ＡＢＣ１２３",
+    "§¶©®™°±×÷€£¥¢‰†‡•…‹›«»“”‘’„‚–—―",
+    ["[CLS]", "[SEP]", "[PAD]", "[MASK]", "[UNK]", "[cls]", "[CLS", "##", "##ing", "'s", "n't"],
+]
+
+
+def generated_texts(count=400, seed=1234):
+    """Seeded random texts that mix every pool: short words of each kind, joined by nothing or
+    by whitespace, so that joins between kinds happen inside words too."""
+    rng = random.Random(seed)
+    texts = []
+    for n in range(count):
+        parts = []
+        for _ in range(rng.randint(1, 12)):
+            pool = POOLS[rng.randrange(len(POOLS))]
+            parts.append("".join(rng.choice(pool) for _ in range(rng.randint(1, 4)))
+                         if isinstance(pool, str) else rng.choice(pool))
+            parts.append(rng.choice(["", "", " ", "  ", "\t"]))
+        texts.append("".join(parts))
+    return texts
+
+
+def read_lines(path):
+    with open(path, "rb") as f:
+        lines = f.read().decode("utf-8").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
 
 def load_tokenizers(vocab_path):
     vocab = load_vocab(vocab_path)
@@ -337,7 +387,7 @@ def encode(tok, text, pair, max_length, strategy):
 
 def make_records(toks):
     jobs = []  # (config, text, pair, max_length, strategy)
-    for text in PROSE + EDGE:
+    for text in PROSE + EDGE + generated_texts():
         jobs.append(("uncased", text, None, None, "longest_first"))
         jobs.append(("cased", text, None, None, "longest_first"))
     for text in EDGE + PROSE[14:20] + PROSE[60:80] + PROSE[110:125]:
@@ -447,6 +497,18 @@ def main():
         f.write('"records":[\n' + ",\n".join(dump(r) for r in records) + "\n],\n")
         f.write(f'"unicode":{dump(golden["unicode"])}\n}}\n')
     print(f"wrote {os.path.relpath(out, root)}: {len(records)} records, configs {', '.join(CONFIGS)}", file=sys.stderr)
+
+    lines = read_lines(os.path.join(root, BOTCHAN))
+    prose = {"text": BOTCHAN.replace(os.sep, "/"), "lines": len(lines),
+             "ids": {config: [toks[config](line)["input_ids"] for line in lines] for config in ("uncased", "cased")}}
+    out = os.path.join(root, "Tests", "TokenizersTests", "Resources", "wordpiece_prose_golden.json")
+    with open(out, "w", encoding="utf-8") as f:  # one line of ids per line of text
+        f.write('{"text":%s,"lines":%d,"ids":{\n' % (json.dumps(prose["text"]), len(lines)))
+        f.write(",\n".join('%s:[\n%s\n]' % (json.dumps(c), ",\n".join(json.dumps(i, separators=(",", ":")) for i in ids))
+                           for c, ids in prose["ids"].items()))
+        f.write("\n}}\n")
+    tokens = sum(len(i) for ids in prose["ids"].values() for i in ids)
+    print(f"wrote {os.path.relpath(out, root)}: {len(lines)} lines of {BOTCHAN}, {tokens} tokens in two casings", file=sys.stderr)
 
 
 if __name__ == "__main__":
