@@ -213,15 +213,19 @@ struct SentencePieceUnitTests {
         #expect(try tokenizer.encode("hello world", maxLength: 2).ids == [0, 2])
     }
 
-    /// Linear time: a 1 MB line without spaces is one word for libsentencepiece.
-    @Test func megabyteLineWithoutSpacesIsFast() throws {
+    /// Linear time: a 1 MB line without spaces is one word for libsentencepiece. As in the
+    /// WordPiece test, growth is checked, not wall time (DESIGN.md: speed belongs to
+    /// benchmarks): 8× the text may take at most 24× the time, best of 3 each.
+    @Test func megabyteLineWithoutSpacesIsLinear() throws {
         let tokenizer = try SentencePieceTokenizer(model: Self.unigram, convention: .xlmRoberta)
-        let line = String(repeating: "abcdefgh", count: 1 << 17)
-        let clock = ContinuousClock()
-        var e: Encoding?
-        let elapsed = try clock.measure { e = try tokenizer.encode(line) }
-        #expect(e?.ids.first == 0 && e?.ids.last == 2 && (e?.count ?? 0) > 1000)
-        #expect(e?.offsets.dropFirst().dropLast().last?.upperBound == 1 << 20)
-        #expect(elapsed < .seconds(5), "took \(elapsed)")
+        let (small, large) = (String(repeating: "abcdefgh", count: 1 << 14), String(repeating: "abcdefgh", count: 1 << 17))
+        let e = try tokenizer.encode(large)
+        #expect(e.ids.first == 0 && e.ids.last == 2 && e.count > 1000)
+        #expect(e.offsets.dropFirst().dropLast().last?.upperBound == 1 << 20)
+        func fastest(_ text: String) throws -> Duration {
+            try (0..<3).map { _ in try ContinuousClock().measure { _ = try tokenizer.encode(text) } }.min()!
+        }
+        let (t1, t8) = (try fastest(small), try fastest(large))
+        #expect(t8 < t1 * 24, "128 KB took \(t1), 1 MB took \(t8)")
     }
 }
