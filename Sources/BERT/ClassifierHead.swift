@@ -2,13 +2,16 @@ import Foundation
 import Kernels
 
 /// The classification head: BertForSequenceClassification's `classifier` Linear over the
-/// pooler output, or a linear head over sentence embeddings; then softmax, sigmoid or
-/// nothing, as the problem type says.
+/// pooler output, XLMRobertaForSequenceClassification's RobertaClassificationHead, or a
+/// linear head over sentence embeddings; then softmax, sigmoid or nothing, as the
+/// problem type says.
 public struct ClassifierHead: @unchecked Sendable {
     /// What the head reads.
     public enum Features: String, Codable, Sendable {
         /// tanh(pooler.dense(h[CLS])), as BertForSequenceClassification.
         case pooler
+        /// tanh(classifier.dense(h[<s>])), as RobertaClassificationHead; then classifier.out_proj.
+        case roberta
         /// The sentence embedding (runtime pooling, normalized when the config says so).
         case embedding
     }
@@ -23,13 +26,22 @@ public struct ClassifierHead: @unchecked Sendable {
     public let features: Features
     public let problem: Problem
     public let labels: [String]
+    /// RobertaClassificationHead's dense + tanh on the first token (roberta features only).
+    let dense: Pooler?
     let classifier: Linear  // (L, C)
 
     init(_ w: WeightScope, config: Config) throws {
         labels = config.labels.isEmpty ? ["LABEL_0"] : config.labels
         features = config.runtime.classifier?.features ?? .pooler
         problem = config.problemType.flatMap(Problem.init) ?? (labels.count == 1 ? .regression : .singleLabel)
-        classifier = try Linear(w.scope("classifier"), in: config.hiddenSize, out: labels.count)
+        let (C, L) = (config.hiddenSize, labels.count)
+        if features == .roberta {
+            dense = try Pooler(w.scope("classifier.dense"), hidden: C)
+            classifier = try Linear(w.scope("classifier.out_proj"), in: C, out: L)
+        } else {
+            dense = nil
+            classifier = try Linear(w.scope("classifier"), in: C, out: L)
+        }
     }
 
     /// features: (B, C) → logits (B, L)

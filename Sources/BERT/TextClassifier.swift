@@ -100,6 +100,8 @@ public final class TextClassifier: @unchecked Sendable {
             switch head.features {
             case .pooler:
                 features = encoder.pooler!(hidden)
+            case .roberta:
+                features = head.dense!(hidden)
             case .embedding:
                 let pooled = config.runtime.pooling(hidden, lengths: batch.lengths)
                 features = config.runtime.normalize ? pooled.map(Pooling.normalize) : pooled

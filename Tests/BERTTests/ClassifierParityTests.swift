@@ -30,7 +30,7 @@ import Testing
         return try decoder.decode(type, from: Data(contentsOf: Checkout.resources.appendingPathComponent(file)))
     }
 
-    @Test(arguments: ["single", "multi", "regression"])
+    @Test(arguments: ["single", "multi", "regression", "xlmr"])
     func headLogitsMatchPyTorch(kind: String) throws {
         let golden = try #require(try Self.decode(HeadsGolden.self, "heads_golden.json").kinds[kind])
         let directory = try ModelDirectory(url: Checkout.resources.appendingPathComponent("heads/\(kind)"))

