@@ -92,6 +92,7 @@ public enum TrainingKernels {
     /// One AdamW step over `count` values, as torch.optim.AdamW (decoupled weight decay,
     /// bias correction): p ← p·(1 − lr·λ); m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
     /// p ← p − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε). `step` counts from 1.
+    /// A plain loop: the optimizer vectorizes it, and unlike SIMD16 code it stays fast in debug builds.
     public static func adamW(
         _ p: UnsafeMutablePointer<Float>, grad g: UnsafePointer<Float>,
         m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int,
@@ -100,20 +101,35 @@ public enum TrainingKernels {
         let decay = 1 - lr * weightDecay
         let stepSize = lr / (1 - Float(Foundation.pow(Double(beta1), Double(step))))
         let c2 = Float((1 - Foundation.pow(Double(beta2), Double(step))).squareRoot())
-        let (b1, b2, ob1, ob2) = (SIMD16(repeating: beta1), SIMD16(repeating: beta2), SIMD16(repeating: 1 - beta1), SIMD16(repeating: 1 - beta2))
-        Vector.forEachChunk(count: count) { i in
-            let gi = Vector.load(g + i)
-            let mi = b1 * Vector.load(m + i) + ob1 * gi
-            let vi = b2 * Vector.load(v + i) + ob2 * gi * gi
-            Vector.store(mi, to: m + i)
-            Vector.store(vi, to: v + i)
-            let denom = vi.squareRoot() / c2 + SIMD16(repeating: eps)
-            Vector.store(Vector.load(p + i) * decay - SIMD16(repeating: stepSize) * mi / denom, to: p + i)
-        } tail: { i in
-            m[i] = beta1 * m[i] + (1 - beta1) * g[i]
-            v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
-            p[i] = p[i] * decay - stepSize * m[i] / (v[i].squareRoot() / c2 + eps)
+        let (ob1, ob2) = (1 - beta1, 1 - beta2)
+        var i = 0
+        while i < count {
+            let gi = g[i]
+            let mi = beta1 * m[i] + ob1 * gi
+            let vi = beta2 * v[i] + ob2 * gi * gi
+            m[i] = mi
+            v[i] = vi
+            p[i] = p[i] * decay - stepSize * mi / (vi.squareRoot() / c2 + eps)
+            i += 1
         }
+    }
+
+    /// Σ x² over `count` values, accumulated in Double (a plain loop, for the same reason as `adamW`).
+    public static func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Double {
+        var total = 0.0, partial: Float = 0
+        var i = 0
+        while i < count {
+            partial += x[i] * x[i]
+            i += 1
+            if i & 1023 == 0 { total += Double(partial); partial = 0 }
+        }
+        return total + Double(partial)
+    }
+
+    /// x (count) *= factor.
+    public static func scale(_ x: UnsafeMutablePointer<Float>, by factor: Float, count: Int) {
+        var i = 0
+        while i < count { x[i] *= factor; i += 1 }
     }
 
     /// Naive twin of `adamW`, in Double.

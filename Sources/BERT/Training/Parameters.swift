@@ -49,13 +49,7 @@ final class ParameterSet {
 
     /// The global L2 norm of all gradients, as torch.nn.utils.clip_grad_norm_ computes it.
     func gradientNorm() -> Double {
-        var total = 0.0
-        for p in all {
-            var s = 0.0
-            for i in 0..<p.count { s += Double(p.grad[i]) * Double(p.grad[i]) }
-            total += s
-        }
-        return total.squareRoot()
+        all.reduce(0.0) { $0 + TrainingKernels.sumOfSquares($1.grad.pointer, count: $1.count) }.squareRoot()
     }
 
     /// Scales gradients so their global norm is at most `maxNorm` (torch's clip_grad_norm_:
@@ -65,7 +59,7 @@ final class ParameterSet {
         let norm = gradientNorm()
         let coefficient = Float(min(maxNorm / (norm + 1e-6), 1))
         if coefficient < 1 {
-            for p in all { for i in 0..<p.count { p.grad[i] *= coefficient } }
+            for p in all { TrainingKernels.scale(p.grad.pointer, by: coefficient, count: p.count) }
         }
         return norm
     }
