@@ -77,3 +77,40 @@ public final class TextClassifier: @unchecked Sendable {
         return out
     }
 }
+
+/// A classifier's figures on a labelled dataset.
+public struct Evaluation: Sendable {
+    public let count: Int
+    /// Mean cross-entropy of the softmax scores against the gold labels.
+    public let loss: Double
+    public let metrics: Metrics
+}
+
+extension TextClassifier {
+    /// Accuracy, macro-F1, loss and per-class counts on `dataset`, whose labels must be
+    /// among this classifier's (single-label classifiers only).
+    public func evaluate(_ dataset: Dataset, batchSize: Int = 32) throws -> Evaluation {
+        let path = dataset.url.path
+        guard head.problem == .singleLabel else {
+            throw ModelError.invalidConfig(path: path, reason: "evaluate scores single-label classifiers only, this one is \(head.problem.rawValue)")
+        }
+        let gold = try dataset.labels.enumerated().map { k, label in
+            guard let id = labels.firstIndex(of: label) else {
+                throw DatasetError.unknownLabel(path: path, line: dataset.lines[k], label: label, known: labels)
+            }
+            return id
+        }
+        let pairs = dataset.pairs.map { $0.map { $0 } }
+        let all = try logits(dataset.texts, pairs: pairs, batchSize: batchSize)
+        var loss = 0.0
+        var predictions: [Int] = []
+        for (row, g) in zip(all, gold) {
+            let m = row.max()!
+            let logSum = Foundation.log(row.reduce(0.0) { $0 + Foundation.exp(Double($1 - m)) }) + Double(m)
+            loss += logSum - Double(row[g])
+            predictions.append(row.indices.max { row[$0] < row[$1] }!)
+        }
+        return Evaluation(count: gold.count, loss: loss / Double(max(gold.count, 1)),
+                          metrics: Metrics(predictions: predictions, gold: gold, classes: labels.count))
+    }
+}
