@@ -79,6 +79,8 @@ public final class FineTuner {
     public var onStatus: ((String) -> Void)?
     /// Tests: save the state and stop after this many steps, as an interruption would.
     var haltAfterSteps: Int?
+    /// The weights at the end of the last run (not only the best epoch's), for tests.
+    private(set) var finalParameters: ParameterSet?
 
     public init(source: ModelDirectory, options: FinetuneOptions) {
         self.source = source
@@ -215,6 +217,7 @@ public final class FineTuner {
                 if let n = o.checkpointSteps, n > 0, state.step % n == 0 { try saveState(state, model.parameters, to: checkpoint) }
                 if let halt = haltAfterSteps, state.step >= halt {
                     try saveState(state, model.parameters, to: checkpoint)
+                    finalParameters = model.parameters
                     return summary(interrupted: true)
                 }
             }
@@ -242,6 +245,7 @@ public final class FineTuner {
             if state.epoch < o.epochs { try saveState(state, model.parameters, to: checkpoint) }
         }
         try? FileManager.default.removeItem(at: checkpoint)
+        finalParameters = model.parameters
         return summary(interrupted: false)
     }
 
