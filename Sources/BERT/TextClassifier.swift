@@ -56,11 +56,11 @@ public final class TextClassifier: @unchecked Sendable {
         }
     }
 
-    /// Raw logits (B, L), before softmax or sigmoid.
+    /// Raw logits (B, L), before softmax or sigmoid. An empty pair counts as no pair.
     public func logits(_ texts: [String], pairs: [String]? = nil, batchSize: Int = 32) throws -> [[Float]] {
         precondition(pairs == nil || pairs!.count == texts.count, "one pair per text")
         let encodings = try texts.indices.map {
-            try tokenizer.encode(texts[$0], pair: pairs?[$0], maxLength: config.maxLength, truncation: .longestFirst)
+            try tokenizer.encode(texts[$0], pair: pairs?[$0].isEmpty == false ? pairs![$0] : nil, maxLength: config.maxLength, truncation: .longestFirst)
         }
         var out = [[Float]](repeating: [], count: texts.count)
         encoder.run(encodings, batchSize: batchSize, padId: tokenizer.padId) { indices, batch, hidden in

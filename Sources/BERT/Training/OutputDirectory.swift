@@ -113,7 +113,7 @@ struct ClassifierDirectoryWriter {
         config["runtime"] = runtime
         let tokenizerFile = source.config.runtime.tokenizer.file
         try AtomicDirectory.write(url) { dir in
-            let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
+            let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             try json.write(to: dir.appendingPathComponent("config.json"))
             try SafetensorsWriter.write(tensors, to: dir.appendingPathComponent("model.safetensors"))
             try FileManager.default.copyItem(at: source.url.appendingPathComponent(tokenizerFile),
