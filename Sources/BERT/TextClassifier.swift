@@ -83,12 +83,12 @@ public final class TextClassifier: @unchecked Sendable {
                               scores: Array(zip(head.labels, scores)).map { (label: $0.0, score: $0.1) })
     }
 
-    /// Raw logits (B, L), before softmax or sigmoid.
+    /// Raw logits (B, L), before softmax or sigmoid. An empty pair counts as no pair.
     public func logits(_ texts: [String], pairs: [String]? = nil, maxLength: Int? = nil, batchSize: Int = 32) throws -> [[Float]] {
         precondition(pairs == nil || pairs!.count == texts.count, "one pair per text")
         let limit = min(maxLength ?? config.maxLength, config.maxLength)
         let encodings = try texts.indices.map {
-            try tokenizer.encode(texts[$0], pair: pairs?[$0], maxLength: limit, truncation: .longestFirst)
+            try tokenizer.encode(texts[$0], pair: pairs?[$0].isEmpty == false ? pairs![$0] : nil, maxLength: limit, truncation: .longestFirst)
         }
         return logits(encodings: encodings, batchSize: batchSize)
     }
@@ -109,5 +109,42 @@ public final class TextClassifier: @unchecked Sendable {
             for (i, l) in zip(indices, head.logits(features)) { out[i] = l }
         }
         return out
+    }
+}
+
+/// A classifier's figures on a labelled dataset.
+public struct Evaluation: Sendable {
+    public let count: Int
+    /// Mean cross-entropy of the softmax scores against the gold labels.
+    public let loss: Double
+    public let metrics: Metrics
+}
+
+extension TextClassifier {
+    /// Accuracy, macro-F1, loss and per-class counts on `dataset`, whose labels must be
+    /// among this classifier's (single-label classifiers only).
+    public func evaluate(_ dataset: Dataset, batchSize: Int = 32) throws -> Evaluation {
+        let path = dataset.url.path
+        guard head.problem == .singleLabel else {
+            throw ModelError.invalidConfig(path: path, reason: "evaluate scores single-label classifiers only, this one is \(head.problem.rawValue)")
+        }
+        let gold = try dataset.labels.enumerated().map { k, label in
+            guard let id = labels.firstIndex(of: label) else {
+                throw DatasetError.unknownLabel(path: path, line: dataset.lines[k], label: label, known: labels)
+            }
+            return id
+        }
+        let pairs = dataset.pairs.map { $0.map { $0 } }
+        let all = try logits(dataset.texts, pairs: pairs, batchSize: batchSize)
+        var loss = 0.0
+        var predictions: [Int] = []
+        for (row, g) in zip(all, gold) {
+            let m = row.max()!
+            let logSum = Foundation.log(row.reduce(0.0) { $0 + Foundation.exp(Double($1 - m)) }) + Double(m)
+            loss += logSum - Double(row[g])
+            predictions.append(row.indices.max { row[$0] < row[$1] }!)
+        }
+        return Evaluation(count: gold.count, loss: loss / Double(max(gold.count, 1)),
+                          metrics: Metrics(predictions: predictions, gold: gold, classes: labels.count))
     }
 }

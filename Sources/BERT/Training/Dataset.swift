@@ -1,0 +1,250 @@
+import Foundation
+
+/// A labelled text dataset from CSV, TSV (RFC 4180 quoting) or JSON Lines. Columns are
+/// found by header name: `text` or `sentence`, optional `text_pair`, and `label`
+/// (strings or integers).
+///
+///     let train = try Dataset(contentsOf: URL(fileURLWithPath: "train.csv"))
+///     train.texts[0], train.labels[0]   // ("a gorgeous film", "positive")
+public struct Dataset: Sendable {
+    public let url: URL
+    public private(set) var texts: [String] = []
+    public private(set) var pairs: [String]?
+    public private(set) var labels: [String] = []
+    /// The line each example starts on (1-based), for error messages.
+    public private(set) var lines: [Int] = []
+
+    public var count: Int { texts.count }
+
+    public init(contentsOf url: URL) throws {
+        self.url = url
+        let path = url.path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+              let data = FileManager.default.contents(atPath: path) else {
+            throw DatasetError.missingFile(path: path)
+        }
+        guard var text = String(data: data, encoding: .utf8) else {
+            throw DatasetError.badRow(path: path, line: 1, reason: "the file is not UTF-8 text")
+        }
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        switch url.pathExtension.lowercased() {
+        case "csv": try readDelimited(text, separator: ",")
+        case "tsv", "tab": try readDelimited(text, separator: "\t")
+        case "jsonl", "ndjson", "json": try readJSONLines(text)
+        default: throw DatasetError.unknownFormat(path: path)
+        }
+        guard !texts.isEmpty else { throw DatasetError.empty(path: path) }
+    }
+
+    /// The rows at `indices`, in that order (a validation split).
+    public func subset(_ indices: [Int]) -> Dataset {
+        var d = self
+        d.texts = indices.map { texts[$0] }
+        d.pairs = pairs.map { p in indices.map { p[$0] } }
+        d.labels = indices.map { labels[$0] }
+        d.lines = indices.map { lines[$0] }
+        return d
+    }
+
+    /// The distinct labels in class-id order: numerically when all are integers, else
+    /// by code point.
+    public var labelSet: [String] {
+        let distinct = Array(Set(labels))
+        if distinct.allSatisfy({ Int($0) != nil }) { return distinct.sorted { Int($0)! < Int($1)! } }
+        return distinct.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
+    }
+
+    private static let textColumns = ["text", "sentence"]
+
+    private mutating func add(text: String?, pair: String?, label: String?, line: Int) throws {
+        let path = url.path
+        guard let text, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw DatasetError.badRow(path: path, line: line, reason: "the text is empty")
+        }
+        guard let label, !label.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw DatasetError.badRow(path: path, line: line, reason: "the label is empty")
+        }
+        texts.append(text)
+        if pairs != nil { pairs!.append(pair ?? "") }
+        labels.append(label.trimmingCharacters(in: .whitespaces))
+        lines.append(line)
+    }
+
+    private mutating func readDelimited(_ text: String, separator: Character) throws {
+        let path = url.path
+        var records = CSVRecords(text, separator: separator)
+        guard let (header, _) = try records.next(path: path) else { throw DatasetError.empty(path: path) }
+        let names = header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard let textColumn = names.firstIndex(where: { Self.textColumns.contains($0) }) else {
+            throw DatasetError.missingColumn(path: path, wanted: "text (or sentence)", found: header)
+        }
+        guard let labelColumn = names.firstIndex(of: "label") else {
+            throw DatasetError.missingColumn(path: path, wanted: "label", found: header)
+        }
+        let pairColumn = names.firstIndex(of: "text_pair")
+        if pairColumn != nil { pairs = [] }
+        while let (fields, line) = try records.next(path: path) {
+            if fields == [""] { continue }  // a blank line
+            guard fields.count == names.count else {
+                throw DatasetError.badRow(path: path, line: line,
+                                          reason: "\(fields.count) field(s) where the header has \(names.count); quote fields that contain '\(separator == "\t" ? "\\t" : String(separator))'")
+            }
+            try add(text: fields[textColumn], pair: pairColumn.map { fields[$0] }, label: fields[labelColumn], line: line)
+        }
+    }
+
+    private mutating func readJSONLines(_ text: String) throws {
+        let path = url.path
+        var sawPair = false
+        for (k, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = k + 1
+            if raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { continue }
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(raw.utf8))) as? [String: Any] else {
+                throw DatasetError.badRow(path: path, line: line, reason: "not a JSON object")
+            }
+            let keys = Set(object.keys.map { $0.lowercased() })
+            func value(_ key: String) -> Any? { object.first { $0.key.lowercased() == key }?.value }
+            guard let textKey = Self.textColumns.first(where: keys.contains) else {
+                throw DatasetError.missingColumn(path: path, wanted: "text (or sentence)", found: object.keys.sorted())
+            }
+            guard keys.contains("label") else {
+                throw DatasetError.missingColumn(path: path, wanted: "label", found: object.keys.sorted())
+            }
+            if texts.isEmpty, keys.contains("text_pair") { pairs = []; sawPair = true }
+            func string(_ v: Any?) -> String? {
+                switch v {
+                case let s as String: return s
+                case let n as NSNumber where n.doubleValue == n.doubleValue.rounded():
+                    return String(n.intValue)
+                default: return nil
+                }
+            }
+            guard let label = string(value("label")) else {
+                throw DatasetError.badRow(path: path, line: line, reason: "the label must be a string or an integer")
+            }
+            guard let text = value(textKey) as? String else {
+                throw DatasetError.badRow(path: path, line: line, reason: "'\(textKey)' must be a string")
+            }
+            try add(text: text, pair: sawPair ? value("text_pair") as? String : nil, label: label, line: line)
+        }
+    }
+}
+
+/// RFC 4180 records: fields split on the separator, double-quoted fields may hold the
+/// separator, newlines and doubled quotes. Each record comes with the line it starts on.
+struct CSVRecords {
+    private let scalars: [Unicode.Scalar]
+    private let separator: Unicode.Scalar
+    private var at = 0
+    private var line = 1
+
+    init(_ text: String, separator: Character) {
+        scalars = Array(text.unicodeScalars)
+        self.separator = separator.unicodeScalars.first!
+    }
+
+    mutating func next(path: String) throws -> ([String], Int)? {
+        guard at < scalars.count else { return nil }
+        let start = line
+        var fields: [String] = []
+        var field = String.UnicodeScalarView()
+        var quoted = false, wasQuoted = false
+        while at < scalars.count {
+            let c = scalars[at]
+            at += 1
+            if quoted {
+                if c == "\"" {
+                    if at < scalars.count, scalars[at] == "\"" { field.append("\""); at += 1 } else { quoted = false }
+                } else {
+                    if c == "\n" { line += 1 }
+                    field.append(c)
+                }
+                continue
+            }
+            switch c {
+            case "\"" where field.isEmpty && !wasQuoted:
+                quoted = true
+                wasQuoted = true
+            case "\"":
+                throw DatasetError.badRow(path: path, line: line, reason: "a stray '\"' inside an unquoted field (write \"\" inside a quoted field)")
+            case separator:
+                fields.append(String(field))
+                field = String.UnicodeScalarView()
+                wasQuoted = false
+            case "\r" where at < scalars.count && scalars[at] == "\n":
+                continue
+            case "\n":
+                line += 1
+                fields.append(String(field))
+                return (fields, start)
+            default:
+                if wasQuoted {
+                    throw DatasetError.badRow(path: path, line: line, reason: "text after a closing quote")
+                }
+                field.append(c)
+            }
+        }
+        if quoted { throw DatasetError.badRow(path: path, line: start, reason: "a quoted field is never closed") }
+        fields.append(String(field))
+        return (fields, start)
+    }
+}
+
+/// What can be wrong with a dataset or the fine-tuning run's files; each description is
+/// one line naming the file and what to do.
+public enum DatasetError: Error, Equatable, CustomStringConvertible {
+    case missingFile(path: String)
+    case unknownFormat(path: String)
+    case empty(path: String)
+    case missingColumn(path: String, wanted: String, found: [String])
+    case badRow(path: String, line: Int, reason: String)
+    case oneLabel(path: String, label: String)
+    case unknownLabel(path: String, line: Int, label: String, known: [String])
+
+    public var description: String {
+        switch self {
+        case .missingFile(let path):
+            return "\(path): no such file; pass the path of a CSV, TSV or JSON Lines dataset"
+        case .unknownFormat(let path):
+            return "\(path): unknown dataset format; name the file .csv, .tsv or .jsonl"
+        case .empty(let path):
+            return "\(path): the dataset has no rows; it needs a header (text,label) and at least one row per label"
+        case .missingColumn(let path, let wanted, let found):
+            return "\(path): no '\(wanted)' column (found: \(found.joined(separator: ", "))); name the columns text (or sentence), label and optionally text_pair"
+        case .badRow(let path, let line, let reason):
+            return "\(path):\(line): \(reason); fix or remove that row"
+        case .oneLabel(let path, let label):
+            return "\(path): every row has the label '\(label)'; a classifier needs at least two labels"
+        case .unknownLabel(let path, let line, let label, let known):
+            return "\(path):\(line): label '\(label)' is not one the model knows (\(known.joined(separator: ", "))); use the training labels"
+        }
+    }
+}
+
+/// Accuracy, macro-F1 and per-class counts of predictions against gold class ids.
+public struct Metrics: Sendable, Equatable, Codable {
+    public struct ClassCounts: Sendable, Equatable, Codable {
+        public var support = 0, predicted = 0, correct = 0
+    }
+    public let accuracy: Double
+    public let macroF1: Double
+    public let perClass: [ClassCounts]
+
+    public init(predictions: [Int], gold: [Int], classes: Int) {
+        precondition(predictions.count == gold.count)
+        var counts = [ClassCounts](repeating: ClassCounts(), count: classes)
+        for (p, g) in zip(predictions, gold) {
+            counts[g].support += 1
+            counts[p].predicted += 1
+            if p == g { counts[g].correct += 1 }
+        }
+        perClass = counts
+        accuracy = gold.isEmpty ? 0 : Double(counts.map(\.correct).reduce(0, +)) / Double(gold.count)
+        // F1 = 2·TP / (2·TP + FP + FN), 0 for a class never predicted correctly (sklearn's zero_division=0).
+        let f1 = counts.map { c -> Double in
+            c.correct == 0 ? 0 : 2 * Double(c.correct) / Double(c.support + c.predicted)
+        }
+        macroF1 = classes == 0 ? 0 : f1.reduce(0, +) / Double(classes)
+    }
+}

@@ -1,0 +1,328 @@
+import Foundation
+import Kernels
+import Tokenizers
+
+/// The recipe's knobs, with the defaults `bert finetune` shows.
+public struct FinetuneOptions: Codable, Sendable, Equatable {
+    /// Full fine-tuning's default learning rate (Hugging Face's usual 2e-5).
+    public static let defaultLearningRate = 2e-5
+    /// --freeze-encoder's: a linear head on fixed, unit-length features wants larger steps.
+    public static let defaultHeadLearningRate = 1e-2
+
+    public var freezeEncoder = false
+    public var epochs = 3
+    public var learningRate: Double?
+    public var batchSize = 32
+    public var maxLength = 128
+    public var seed: UInt64 = 42
+    /// Stop after this many epochs without a better validation accuracy.
+    public var patience: Int?
+    /// Save the training state every this many steps too (it is always saved after each epoch).
+    public var checkpointSteps: Int?
+    public var dropout: Float = 0.1
+
+    public init() {}
+
+    public var effectiveLearningRate: Double {
+        learningRate ?? (freezeEncoder ? Self.defaultHeadLearningRate : Self.defaultLearningRate)
+    }
+}
+
+/// One epoch's line: train loss, and loss, accuracy, macro-F1 on the validation rows.
+public struct EpochReport: Codable, Sendable, Equatable {
+    public let epoch: Int
+    public let trainLoss: Double
+    public let validationLoss: Double
+    public let accuracy: Double
+    public let macroF1: Double
+    public let best: Bool
+    public let seconds: Double
+}
+
+/// Where a run is, for a progress bar.
+public struct FinetuneProgress: Sendable {
+    public let epoch: Int, epochs: Int
+    public let step: Int, stepsPerEpoch: Int
+    public let loss: Double
+    /// Seconds per step so far in this process.
+    public let secondsPerStep: Double
+}
+
+public struct FinetuneSummary: Sendable {
+    public let epochs: [EpochReport]
+    public let output: URL
+    /// Stopped on purpose before the end (tests), the state kept for --resume.
+    public let interrupted: Bool
+    public let trainRows: Int, validationRows: Int
+    public let labels: [String]
+    public var best: EpochReport? { epochs.last { $0.best } }
+}
+
+/// Fine-tunes a classifier on a labelled dataset and writes a model directory that
+/// `TextClassifier` and `bert classify` load.
+///
+///     var options = FinetuneOptions()
+///     options.epochs = 3
+///     let tuner = FineTuner(source: try ModelDirectory(resolving: "all-MiniLM-L6-v2"), options: options)
+///     let summary = try tuner.run(train: URL(fileURLWithPath: "train.csv"), output: URL(fileURLWithPath: "models/mine"))
+///
+/// Full fine-tuning trains every tensor of BertForSequenceClassification (pooler
+/// features, dropout); `freezeEncoder` encodes each example once and trains a linear
+/// head on the sentence embedding. The training state (weights, Adam moments, step,
+/// generators, data order) is saved atomically beside the output after every epoch, so
+/// `resume: true` continues an interrupted run to the same weights.
+public final class FineTuner {
+    public let source: ModelDirectory
+    public let options: FinetuneOptions
+    public var onProgress: ((FinetuneProgress) -> Void)?
+    public var onEpoch: ((EpochReport) -> Void)?
+    public var onStatus: ((String) -> Void)?
+    /// Tests: save the state and stop after this many steps, as an interruption would.
+    var haltAfterSteps: Int?
+    /// The weights at the end of the last run (not only the best epoch's), for tests.
+    private(set) var finalParameters: ParameterSet?
+
+    public init(source: ModelDirectory, options: FinetuneOptions) {
+        self.source = source
+        self.options = options
+    }
+
+    /// Where the training state of a run writing `output` lives.
+    public static func checkpointURL(for output: URL) -> URL {
+        URL(fileURLWithPath: output.standardizedFileURL.path + ".checkpoint.safetensors")
+    }
+
+    struct State: Codable {
+        var fingerprint: String
+        var epoch = 0
+        var position = 0
+        var order: [Int] = []
+        var step = 0
+        var dataRNG: SplitMix64
+        var dropoutRNG: SplitMix64
+        var lossSum = 0.0
+        var lossCount = 0
+        var history: [EpochReport] = []
+        var bestAccuracy: Double?
+        var badEpochs = 0
+    }
+
+    public func run(train: URL, validation: URL? = nil, output: URL, resume: Bool = false) throws -> FinetuneSummary {
+        let o = options
+        guard o.epochs > 0, o.batchSize > 0, o.maxLength >= 2, o.effectiveLearningRate > 0 else {
+            throw FinetuneError.invalidOption("epochs, batch size and learning rate must be positive and max length at least 2")
+        }
+        try AtomicDirectory.checkWritable(output)
+        let checkpoint = Self.checkpointURL(for: output)
+
+        // Data: the training rows, and validation rows from a file or a seeded 10% split.
+        let trainSet = try Dataset(contentsOf: train)
+        let labels = trainSet.labelSet
+        guard labels.count >= 2 else { throw DatasetError.oneLabel(path: train.path, label: labels.first ?? "") }
+        var dataRNG = SplitMix64(seed: o.seed)
+        let all: Dataset, trainIndices: [Int], validationIndices: [Int]
+        var validationSet: Dataset? = nil
+        if let validation {
+            let v = try Dataset(contentsOf: validation)
+            for (k, label) in v.labels.enumerated() where !labels.contains(label) {
+                throw DatasetError.unknownLabel(path: validation.path, line: v.lines[k], label: label, known: labels)
+            }
+            validationSet = v
+            all = trainSet
+            trainIndices = Array(0..<trainSet.count)
+            validationIndices = Array(trainSet.count..<trainSet.count + v.count)
+        } else {
+            guard trainSet.count >= 2 else {
+                throw DatasetError.badRow(path: train.path, line: trainSet.lines[0], reason: "one row cannot be split into training and validation; add rows or pass --validation")
+            }
+            var order = Array(0..<trainSet.count)
+            dataRNG.shuffle(&order)
+            let held = Set(order.prefix(max(1, trainSet.count / 10)))
+            all = trainSet
+            validationIndices = Array(order.prefix(held.count))
+            trainIndices = (0..<trainSet.count).filter { !held.contains($0) }
+        }
+        let texts = all.texts + (validationSet?.texts ?? [])
+        let pairs: [String]? = (all.pairs != nil || validationSet?.pairs != nil)
+            ? (all.pairs ?? Array(repeating: "", count: all.count)) + (validationSet.map { $0.pairs ?? Array(repeating: "", count: $0.count) } ?? [])
+            : nil
+        let classIds = (all.labels + (validationSet?.labels ?? [])).map { labels.firstIndex(of: $0)! }
+
+        // The model.
+        let tokenizer = try source.loadTokenizer()
+        let maxLength = min(o.maxLength, source.config.maxPositionEmbeddings)
+        let encodings = try texts.indices.map { k -> Encoding in
+            let pair = pairs?[k]
+            return try tokenizer.encode(texts[k], pair: (pair?.isEmpty ?? true) ? nil : pair, maxLength: maxLength, truncation: .longestFirst)
+        }
+        _ = try source.load()  // checks every tensor and shape before training starts
+        let checkpointFile = try SafetensorsFile(path: source.url.appendingPathComponent("model.safetensors").path)
+        let head = initialClassifier(labels: labels.count, hidden: source.config.hiddenSize, seed: o.seed)
+        let model: TrainableClassifier
+        if o.freezeEncoder {
+            onStatus?("encoding \(encodings.count) examples once for the cached sentence embeddings")
+            let embedder = try SentenceEmbedder(directory: source)
+            model = LinearHeadTraining(features: embedder.embed(encodings: encodings, batchSize: 64), classifier: head)
+        } else {
+            guard checkpointFile.contains("pooler.dense.weight") else {
+                throw ModelError.missingTensor(path: checkpointFile.path, name: "pooler.dense.weight")
+            }
+            model = try SequenceClassifierTraining(config: source.config, checkpoint: checkpointFile, classifier: head,
+                                                   encodings: encodings, padId: tokenizer.padId, dropout: o.dropout)
+        }
+
+        // The state: fresh, or the saved one.
+        let fingerprint = Self.fingerprint(o, train: train, validation: validation, source: source, rows: texts.count, labels: labels)
+        var state = State(fingerprint: fingerprint, dataRNG: dataRNG, dropoutRNG: SplitMix64(seed: o.seed &+ 2))
+        if resume {
+            state = try loadState(checkpoint, into: model.parameters, fingerprint: fingerprint)
+            onStatus?("resuming at epoch \(state.epoch + 1), step \(state.step)")
+        }
+
+        let stepsPerEpoch = (trainIndices.count + o.batchSize - 1) / o.batchSize
+        let schedule = LinearSchedule(totalSteps: o.epochs * stepsPerEpoch)
+        let optimizer = Optimizer(model.parameters, learningRate: o.effectiveLearningRate, schedule: schedule, step: state.step)
+        let writer = ClassifierDirectoryWriter(
+            source: source, labels: labels, features: o.freezeEncoder ? .embedding : .pooler,
+            provenance: ["train": train.lastPathComponent, "epochs": o.epochs, "learning_rate": o.effectiveLearningRate,
+                         "batch_size": o.batchSize, "max_length": o.maxLength, "seed": o.seed,
+                         "freeze_encoder": o.freezeEncoder])
+        let started = Date()
+        var stepsHere = 0
+        func summary(interrupted: Bool) -> FinetuneSummary {
+            FinetuneSummary(epochs: state.history, output: output, interrupted: interrupted,
+                            trainRows: trainIndices.count, validationRows: validationIndices.count, labels: labels)
+        }
+
+        while state.epoch < o.epochs {
+            if state.order.isEmpty {
+                state.order = trainIndices
+                state.dataRNG.shuffle(&state.order)
+                (state.position, state.lossSum, state.lossCount) = (0, 0, 0)
+            }
+            while state.position < stepsPerEpoch {
+                let batch = Array(state.order[state.position * o.batchSize..<min((state.position + 1) * o.batchSize, state.order.count)])
+                var rng: SplitMix64? = o.dropout > 0 && !o.freezeEncoder ? state.dropoutRNG : nil
+                let (loss, _) = model.run(batch, labels: batch.map { classIds[$0] }, training: true, rng: &rng)
+                if let rng { state.dropoutRNG = rng }
+                optimizer.apply()
+                state.step = optimizer.step
+                state.position += 1
+                state.lossSum += Double(loss) * Double(batch.count)
+                state.lossCount += batch.count
+                stepsHere += 1
+                onProgress?(FinetuneProgress(epoch: state.epoch + 1, epochs: o.epochs, step: state.position, stepsPerEpoch: stepsPerEpoch,
+                                             loss: state.lossSum / Double(state.lossCount),
+                                             secondsPerStep: Date().timeIntervalSince(started) / Double(stepsHere)))
+                if let n = o.checkpointSteps, n > 0, state.step % n == 0 { try saveState(state, model.parameters, to: checkpoint) }
+                if let halt = haltAfterSteps, state.step >= halt {
+                    try saveState(state, model.parameters, to: checkpoint)
+                    finalParameters = model.parameters
+                    return summary(interrupted: true)
+                }
+            }
+            let (validationLoss, metrics) = evaluate(model, validationIndices, classIds: classIds, labels: labels.count, encodings: encodings)
+            let improved = state.bestAccuracy.map { metrics.accuracy > $0 } ?? true
+            if improved {
+                try writer.write(tensors: outputTensors(model, checkpointFile), to: output)
+                state.bestAccuracy = metrics.accuracy
+                state.badEpochs = 0
+            } else {
+                state.badEpochs += 1
+            }
+            let report = EpochReport(epoch: state.epoch + 1, trainLoss: state.lossSum / Double(max(state.lossCount, 1)),
+                                     validationLoss: validationLoss, accuracy: metrics.accuracy, macroF1: metrics.macroF1,
+                                     best: improved, seconds: Date().timeIntervalSince(started))
+            state.history.append(report)
+            state.epoch += 1
+            state.order = []
+            state.position = 0
+            onEpoch?(report)
+            if let patience = o.patience, state.badEpochs >= patience, state.epoch < o.epochs {
+                onStatus?("no better validation accuracy for \(patience) epoch(s): stopping early")
+                break
+            }
+            if state.epoch < o.epochs { try saveState(state, model.parameters, to: checkpoint) }
+        }
+        try? FileManager.default.removeItem(at: checkpoint)
+        finalParameters = model.parameters
+        return summary(interrupted: false)
+    }
+
+    /// Mean cross-entropy and metrics over `indices`, dropout off, in batches of similar length.
+    func evaluate(_ model: TrainableClassifier, _ indices: [Int], classIds: [Int], labels: Int, encodings: [Encoding])
+        -> (loss: Double, metrics: Metrics) {
+        let sorted = indices.sorted { encodings[$0].count < encodings[$1].count }
+        var predictions: [Int: Int] = [:]
+        var total = 0.0
+        var noRNG: SplitMix64? = nil
+        for start in stride(from: 0, to: sorted.count, by: 64) {
+            let batch = Array(sorted[start..<min(start + 64, sorted.count)])
+            let (loss, logits) = model.run(batch, labels: batch.map { classIds[$0] }, training: false, rng: &noRNG)
+            total += Double(loss) * Double(batch.count)
+            for (b, e) in batch.enumerated() {
+                let row = logits[b * labels..<(b + 1) * labels]
+                predictions[e] = row.indices.max { row[$0] < row[$1] }! - b * labels
+            }
+        }
+        let metrics = Metrics(predictions: indices.map { predictions[$0]! }, gold: indices.map { classIds[$0] }, classes: labels)
+        return (total / Double(max(indices.count, 1)), metrics)
+    }
+
+    /// Every tensor of the output checkpoint: the trained ones, and for a frozen encoder
+    /// the source's encoder tensors as they are.
+    func outputTensors(_ model: TrainableClassifier, _ source: SafetensorsFile) throws -> [String: Tensor] {
+        var tensors = model.parameters.tensors()
+        for name in source.names where tensors[name] == nil && !name.hasPrefix("classifier.") {
+            tensors[name] = try source.tensor(name)
+        }
+        return tensors
+    }
+
+    static func fingerprint(_ o: FinetuneOptions, train: URL, validation: URL?, source: ModelDirectory, rows: Int, labels: [String]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let opts = (try? encoder.encode(o)).flatMap { String(data: $0, encoding: .utf8) } ?? ""
+        return [opts, train.standardizedFileURL.path, validation?.standardizedFileURL.path ?? "-",
+                source.url.standardizedFileURL.path, String(rows), labels.joined(separator: "\u{1F}")].joined(separator: "|")
+    }
+
+    func saveState(_ state: State, _ parameters: ParameterSet, to url: URL) throws {
+        var tensors: [String: Tensor] = [:]
+        for p in parameters.all {
+            tensors["value.\(p.name)"] = p.tensor
+            tensors["m.\(p.name)"] = Tensor(shape: p.shape, values: p.m.values)
+            tensors["v.\(p.name)"] = Tensor(shape: p.shape, values: p.v.values)
+        }
+        let json = String(data: try JSONEncoder().encode(state), encoding: .utf8)!
+        do {
+            try SafetensorsWriter.write(tensors, metadata: ["finetune_state": json], to: url)
+        } catch {
+            throw FinetuneError.unwritableOutput(path: url.path, reason: "cannot save the training state (\(error.localizedDescription))")
+        }
+    }
+
+    func loadState(_ url: URL, into parameters: ParameterSet, fingerprint: String) throws -> State {
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw FinetuneError.cannotResume(path: url.path, reason: "no saved training state (the run finished, or never started)")
+        }
+        let file = try SafetensorsFile(path: url.path)
+        guard let json = file.metadata["finetune_state"],
+              let state = try? JSONDecoder().decode(State.self, from: Data(json.utf8)) else {
+            throw FinetuneError.cannotResume(path: url.path, reason: "the file holds no readable training state")
+        }
+        guard state.fingerprint == fingerprint else {
+            throw FinetuneError.cannotResume(path: url.path, reason: "it was saved by a run with other options, data or model")
+        }
+        for p in parameters.all {
+            for (prefix, buffer) in [("value", p.value), ("m", p.m), ("v", p.v)] {
+                let name = "\(prefix).\(p.name)"
+                guard file.shape(of: name) == p.shape else {
+                    throw FinetuneError.cannotResume(path: url.path, reason: "tensor '\(name)' is missing or has the wrong shape")
+                }
+                buffer.pointer.update(from: try file.tensor(name).pointer, count: p.count)
+            }
+        }
+        return state
+    }
+}

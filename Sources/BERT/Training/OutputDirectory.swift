@@ -1,0 +1,123 @@
+import Foundation
+
+/// Why the fine-tuner cannot write or resume; one line naming the path and what to do.
+public enum FinetuneError: Error, Equatable, CustomStringConvertible {
+    case unwritableOutput(path: String, reason: String)
+    case cannotResume(path: String, reason: String)
+    case invalidOption(String)
+
+    public var description: String {
+        switch self {
+        case .unwritableOutput(let path, let reason):
+            return "\(path): cannot write the model directory here: \(reason); choose another --output"
+        case .cannotResume(let path, let reason):
+            return "\(path): cannot resume: \(reason); run without --resume to start afresh"
+        case .invalidOption(let reason):
+            return reason
+        }
+    }
+}
+
+/// Writes a directory atomically: it is built under a temporary name beside `url`, then
+/// renamed into place; an existing directory is swapped out only once the new one is
+/// complete, so a failure leaves whatever was there untouched.
+enum AtomicDirectory {
+    /// Fails early, before any training, when `url` could not be written.
+    static func checkWritable(_ url: URL) throws {
+        let fm = FileManager.default
+        let parent = url.deletingLastPathComponent()
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: parent.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw FinetuneError.unwritableOutput(path: url.path, reason: "the parent directory \(parent.path) does not exist")
+        }
+        guard fm.isWritableFile(atPath: parent.path) else {
+            throw FinetuneError.unwritableOutput(path: url.path, reason: "the parent directory \(parent.path) is not writable")
+        }
+        if fm.fileExists(atPath: url.path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw FinetuneError.unwritableOutput(path: url.path, reason: "it is a file, not a directory")
+            }
+            let contents = (try? fm.contentsOfDirectory(atPath: url.path)) ?? []
+            guard contents.isEmpty || contents.contains("config.json") else {
+                throw FinetuneError.unwritableOutput(path: url.path, reason: "it is a directory that is neither empty nor a model directory, and would be replaced")
+            }
+        }
+        // A probe, for read-only file systems and the like.
+        let probe = parent.appendingPathComponent(".\(url.lastPathComponent).probe-\(UUID().uuidString)")
+        guard fm.createFile(atPath: probe.path, contents: Data()) else {
+            throw FinetuneError.unwritableOutput(path: url.path, reason: "cannot create files in \(parent.path)")
+        }
+        try? fm.removeItem(at: probe)
+    }
+
+    /// Calls `build` with an empty temporary directory, then puts it at `url`.
+    static func write(_ url: URL, _ build: (URL) throws -> Void) throws {
+        let fm = FileManager.default
+        let parent = url.deletingLastPathComponent()
+        let temporary = parent.appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString)")
+        do {
+            try fm.createDirectory(at: temporary, withIntermediateDirectories: false)
+            try build(temporary)
+        } catch {
+            try? fm.removeItem(at: temporary)
+            throw error
+        }
+        if fm.fileExists(atPath: url.path) {
+            let old = parent.appendingPathComponent(".\(url.lastPathComponent).old-\(UUID().uuidString)")
+            do {
+                try fm.moveItem(at: url, to: old)
+            } catch {
+                try? fm.removeItem(at: temporary)
+                throw FinetuneError.unwritableOutput(path: url.path, reason: "cannot move the existing directory aside (\(error.localizedDescription))")
+            }
+            do {
+                try fm.moveItem(at: temporary, to: url)
+            } catch {
+                try? fm.moveItem(at: old, to: url)
+                try? fm.removeItem(at: temporary)
+                throw FinetuneError.unwritableOutput(path: url.path, reason: "cannot rename the new directory into place (\(error.localizedDescription))")
+            }
+            try? fm.removeItem(at: old)
+        } else {
+            do {
+                try fm.moveItem(at: temporary, to: url)
+            } catch {
+                try? fm.removeItem(at: temporary)
+                throw FinetuneError.unwritableOutput(path: url.path, reason: "cannot rename the new directory into place (\(error.localizedDescription))")
+            }
+        }
+    }
+}
+
+/// A fine-tuned classifier directory: the source's config with the head's fields,
+/// every tensor, the tokenizer file copied.
+struct ClassifierDirectoryWriter {
+    let source: ModelDirectory
+    let labels: [String]
+    let features: ClassifierHead.Features
+    let provenance: [String: Any]
+
+    func write(tensors: [String: Tensor], to url: URL) throws {
+        let sourceConfig = source.url.appendingPathComponent("config.json")
+        guard let data = FileManager.default.contents(atPath: sourceConfig.path),
+              var config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw ModelError.missingFile(path: sourceConfig.path)
+        }
+        config["id2label"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { (String($0.offset), $0.element) })
+        config["label2id"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, $0.offset) })
+        config["problem_type"] = ClassifierHead.Problem.singleLabel.rawValue
+        if features == .pooler { config["architectures"] = ["BertForSequenceClassification"] }
+        var runtime = config["runtime"] as? [String: Any] ?? [:]
+        runtime["classifier"] = ["features": features.rawValue]
+        runtime["finetune"] = provenance
+        config["runtime"] = runtime
+        let tokenizerFile = source.config.runtime.tokenizer.file
+        try AtomicDirectory.write(url) { dir in
+            let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            try json.write(to: dir.appendingPathComponent("config.json"))
+            try SafetensorsWriter.write(tensors, to: dir.appendingPathComponent("model.safetensors"))
+            try FileManager.default.copyItem(at: source.url.appendingPathComponent(tokenizerFile),
+                                             to: dir.appendingPathComponent(tokenizerFile))
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+
+/// SplitMix64: the seeded generator of training (data split, epoch order, classifier
+/// init, dropout). Its whole state is one UInt64, saved for --resume.
+/// tools/finetune_reference.py has the same generator, so PyTorch starts from the same
+/// classifier weights and sees the same data order.
+public struct SplitMix64: Codable, Sendable, Equatable {
+    public var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1), 53 bits.
+    public mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-53 }
+
+    /// Uniform in 0..<n (modulo; the bias is below 2⁻⁵⁰ for our sizes).
+    public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+
+    /// Standard normal by Box-Muller (the cosine half only).
+    public mutating func normal() -> Double {
+        let u1 = 1 - uniform(), u2 = uniform()
+        return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
+    }
+
+    /// Fisher-Yates, from the last element down.
+    public mutating func shuffle<T>(_ items: inout [T]) {
+        guard items.count > 1 else { return }
+        for i in stride(from: items.count - 1, to: 0, by: -1) {
+            items.swapAt(i, below(i + 1))
+        }
+    }
+}
+
+/// torch.nn.Dropout's masks: each entry 0 with probability p, else 1/(1−p).
+struct Dropout {
+    let p: Float
+
+    /// A mask of `count` entries, or nil when dropout is off (p = 0 or evaluation).
+    func mask(_ count: Int, _ rng: inout SplitMix64?) -> Buffer? {
+        guard p > 0, rng != nil else { return nil }
+        let mask = Buffer(count)
+        let keep = 1 / (1 - p)
+        let threshold = UInt64(Double(p) * 0x1p64)
+        for i in 0..<count { mask[i] = rng!.next() < threshold ? 0 : keep }
+        return mask
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import Kernels
+import Tokenizers
+
+/// A classifier the fine-tuner can train: given example indices and their class ids,
+/// logits (B, L) and the mean cross-entropy, with gradients accumulated when training.
+protocol TrainableClassifier: AnyObject {
+    var parameters: ParameterSet { get }
+    var labelCount: Int { get }
+    /// training: dropout on (when `rng` is given) and gradients accumulated.
+    func run(_ examples: [Int], labels: [Int], training: Bool, rng: inout SplitMix64?) -> (loss: Float, logits: [Float])
+}
+
+/// The classifier's initial weights, as Hugging Face's _init_weights with
+/// initializer_range 0.02: normal(0, 0.02) weights (drawn with SplitMix64(seed + 1),
+/// row-major, so tools/finetune_reference.py draws the same ones), zero bias.
+func initialClassifier(labels: Int, hidden: Int, seed: UInt64) -> (weight: Tensor, bias: Tensor) {
+    var rng = SplitMix64(seed: seed &+ 1)
+    let w = (0..<labels * hidden).map { _ in Float(0.02 * rng.normal()) }
+    return (Tensor(shape: [labels, hidden], values: w), Tensor(zeros: [labels]))
+}
+
+/// BertForSequenceClassification with gradients: the encoder, the pooler
+/// tanh(dense(h[CLS])), dropout, the classifier Linear; cross-entropy.
+final class SequenceClassifierTraining: TrainableClassifier {
+    let config: Config
+    let parameters = ParameterSet()
+    let embeddings: TrainableEmbeddings
+    let layers: [TrainableEncoderLayer]
+    let pooler, classifier: TrainableLinear
+    let dropout: Dropout
+    let encodings: [Encoding]
+    let padId: Int
+    var labelCount: Int { classifier.outFeatures }
+
+    /// Loads every encoder and pooler tensor of `checkpoint` (as `Encoder` checks them)
+    /// and takes the classifier's initial weights.
+    init(config c: Config, checkpoint: SafetensorsFile, classifier head: (weight: Tensor, bias: Tensor),
+         encodings: [Encoding], padId: Int, dropout p: Float) throws {
+        config = c
+        let root = Weights(checkpoint).scope("")
+        embeddings = try TrainableEmbeddings(parameters, from: root.scope("embeddings"), config: c, dropout: p)
+        layers = try (0..<c.numHiddenLayers).map { [parameters] in
+            try TrainableEncoderLayer(parameters, "encoder.layer.\($0)", from: root.scope("encoder.layer.\($0)"),
+                                      config: c, attentionDropout: p, hiddenDropout: p)
+        }
+        pooler = try TrainableLinear(parameters, "pooler.dense", from: root.scope("pooler.dense"), in: c.hiddenSize, out: c.hiddenSize)
+        classifier = TrainableLinear(weight: parameters.add("classifier.weight", head.weight),
+                                     bias: parameters.add("classifier.bias", head.bias))
+        dropout = Dropout(p: p)
+        self.encodings = encodings
+        self.padId = padId
+    }
+
+    func run(_ examples: [Int], labels: [Int], training: Bool, rng: inout SplitMix64?) -> (loss: Float, logits: [Float]) {
+        var noRNG: SplitMix64? = nil
+        return training ? pass(examples, labels: labels, backward: true, rng: &rng)
+                        : pass(examples, labels: labels, backward: false, rng: &noRNG)
+    }
+
+    private func pass(_ examples: [Int], labels: [Int], backward: Bool, rng: inout SplitMix64?) -> (loss: Float, logits: [Float]) {
+        let batch = Batch(examples.map { encodings[$0] }, padId: padId)
+        let (B, T, C, L) = (batch.size, batch.length, config.hiddenSize, labelCount)
+        let x = Buffer(batch.rows * C)
+        let savedEmbeddings = embeddings.forward(batch, into: x.pointer, rng: &rng)
+        var saved: [TrainableEncoderLayer.Saved] = []
+        for layer in layers { saved.append(layer.forward(x.pointer, batch: batch, rng: &rng)) }
+        // pooled (B, C) = tanh(dense(h[CLS])) → dropout → logits (B, L)
+        let cls = Buffer(B * C)
+        for b in 0..<B { (cls.pointer + b * C).update(from: x.pointer + b * T * C, count: C) }
+        let pooled = Buffer(B * C)
+        pooler.forward(cls.pointer, rows: B, into: pooled.pointer)
+        for i in 0..<B * C { pooled[i] = tanhf(pooled[i]) }
+        let mask = dropout.mask(B * C, &rng)
+        let dropped = Buffer(copying: pooled.pointer, count: B * C)
+        if let mask { TrainingKernels.multiply(dropped.pointer, by: mask.pointer, count: B * C) }
+        let logits = Buffer(B * L)
+        classifier.forward(dropped.pointer, rows: B, into: logits.pointer)
+        let dLogits = Buffer(B * L)
+        let loss = TrainingKernels.crossEntropy(logits: logits.pointer, labels: labels, rows: B, cols: L,
+                                                grad: backward ? dLogits.pointer : nil)
+        guard backward else { return (loss, logits.values) }
+        let dPooled = Buffer(B * C)
+        classifier.backward(dLogits.pointer, input: dropped.pointer, rows: B, dx: dPooled.pointer)
+        if let mask { TrainingKernels.multiply(dPooled.pointer, by: mask.pointer, count: B * C) }
+        TrainingKernels.tanhBackward(outputs: pooled.pointer, grad: dPooled.pointer, count: B * C)
+        let dCls = Buffer(B * C)
+        pooler.backward(dPooled.pointer, input: cls.pointer, rows: B, dx: dCls.pointer)
+        let dx = Buffer(batch.rows * C)
+        for b in 0..<B { (dx.pointer + b * T * C).update(from: dCls.pointer + b * C, count: C) }
+        for (layer, s) in zip(layers, saved).reversed() { layer.backward(dx.pointer, saved: s, batch: batch) }
+        embeddings.backward(dx.pointer, saved: savedEmbeddings, batch: batch)
+        return (loss, logits.values)
+    }
+}
+
+/// A linear head over fixed features (the cached sentence embeddings of --freeze-encoder).
+final class LinearHeadTraining: TrainableClassifier {
+    let parameters = ParameterSet()
+    let classifier: TrainableLinear
+    let features: [[Float]]
+    var labelCount: Int { classifier.outFeatures }
+
+    init(features: [[Float]], classifier head: (weight: Tensor, bias: Tensor)) {
+        self.features = features
+        classifier = TrainableLinear(weight: parameters.add("classifier.weight", head.weight),
+                                     bias: parameters.add("classifier.bias", head.bias))
+    }
+
+    func run(_ examples: [Int], labels: [Int], training: Bool, rng: inout SplitMix64?) -> (loss: Float, logits: [Float]) {
+        let (B, C, L) = (examples.count, classifier.inFeatures, labelCount)
+        let x = Buffer(B * C)
+        for (b, e) in examples.enumerated() { (x.pointer + b * C).update(from: features[e], count: C) }
+        let logits = Buffer(B * L), dLogits = Buffer(B * L)
+        classifier.forward(x.pointer, rows: B, into: logits.pointer)
+        let l = TrainingKernels.crossEntropy(logits: logits.pointer, labels: labels, rows: B, cols: L,
+                                             grad: training ? dLogits.pointer : nil)
+        if training { classifier.backward(dLogits.pointer, input: x.pointer, rows: B, dx: nil) }
+        return (l, logits.values)
+    }
+}

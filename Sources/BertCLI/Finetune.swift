@@ -1,0 +1,127 @@
+import ArgumentParser
+import BERT
+import Foundation
+
+struct Finetune: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fine-tune a classifier on a labelled dataset and write a model directory.",
+        discussion: """
+        DATASET is CSV, TSV or JSON Lines with a text (or sentence) column, an optional text_pair \
+        column and a label column (strings or integers), found by header name. Without \
+        --validation, a seeded 10% of DATASET is held out for validation.
+
+        Full fine-tuning (the default) trains the whole encoder, the pooler and a new classifier \
+        (BertForSequenceClassification, dropout 0.1) with AdamW (betas 0.9/0.999, eps 1e-8, weight \
+        decay 0.01 except biases and LayerNorm weights), linear warmup over 10% of the steps then \
+        linear decay, gradient norm clipped at 1.0; default learning rate \(FinetuneOptions.defaultLearningRate). \
+        --freeze-encoder encodes each example once and trains a linear head on the sentence \
+        embedding; default learning rate \(FinetuneOptions.defaultHeadLearningRate).
+
+        After each epoch one line reports train loss, validation loss, accuracy and macro-F1; the \
+        epoch with the best validation accuracy is what --output holds. The training state is saved \
+        atomically to OUTPUT.checkpoint.safetensors after every epoch (and every --checkpoint-steps); \
+        --resume continues an interrupted run from it to the same result.
+        """)
+
+    @Argument(help: "The training data (.csv, .tsv or .jsonl).")
+    var dataset: String
+    @Option(help: "The model directory to write (replaced only when the run writes a better epoch).")
+    var output: String
+    @OptionGroup var model: ModelOptions
+    @Option(help: "Validation data; without it, a seeded 10% of DATASET.")
+    var validation: String?
+    @Flag(help: "Train only a linear head on cached sentence embeddings.")
+    var freezeEncoder = false
+    @Option(help: "Passes over the training data.")
+    var epochs = 3
+    @Option(help: "Peak learning rate (default \(FinetuneOptions.defaultLearningRate), or \(FinetuneOptions.defaultHeadLearningRate) with --freeze-encoder).")
+    var learningRate: Double?
+    @Option(help: "Examples per step.")
+    var batchSize = 32
+    @Option(help: "Maximum tokens per example, special tokens included.")
+    var maxLength = 128
+    @Option(help: "Seed of the validation split, data order, classifier init and dropout.")
+    var seed: UInt64 = 42
+    @Option(help: "Stop after N epochs without a better validation accuracy.")
+    var patience: Int?
+    @Option(help: "Also save the training state every N steps.")
+    var checkpointSteps: Int?
+    @Flag(help: "Continue the interrupted run that writes --output.")
+    var resume = false
+    @Option(help: "Also write each epoch's figures to FILE as JSON Lines.")
+    var jsonLog: String?
+
+    func validate() throws {
+        guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        guard maxLength >= 2 else { throw ValidationError("--max-length must be at least 2") }
+        if let lr = learningRate, !(lr > 0 && lr.isFinite) { throw ValidationError("--learning-rate must be positive") }
+        if let p = patience, p < 1 { throw ValidationError("--patience must be at least 1") }
+        if let n = checkpointSteps, n < 1 { throw ValidationError("--checkpoint-steps must be at least 1") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            var options = FinetuneOptions()
+            options.freezeEncoder = freezeEncoder
+            options.epochs = epochs
+            options.learningRate = learningRate
+            options.batchSize = batchSize
+            options.maxLength = maxLength
+            options.seed = seed
+            options.patience = patience
+            options.checkpointSteps = checkpointSteps
+            let tuner = FineTuner(source: try model.directory(default: "all-MiniLM-L6-v2"), options: options)
+            var log: FileHandle? = nil
+            if let jsonLog {
+                guard FileManager.default.createFile(atPath: jsonLog, contents: nil), let h = FileHandle(forWritingAtPath: jsonLog) else {
+                    throw FinetuneError.invalidOption("\(jsonLog): cannot create the JSON log; choose another --json-log")
+                }
+                log = h
+            }
+            defer { try? log?.close() }
+            let bar = ProgressBar()
+            tuner.onStatus = { bar.clear(); FileHandle.standardError.write(Data("bert: \($0)\n".utf8)) }
+            tuner.onProgress = { bar.show($0) }
+            tuner.onEpoch = { r in
+                bar.clear()
+                emit(String(format: "epoch %d/%d  train loss %.4f  validation loss %.4f  accuracy %.4f  macro-F1 %.4f  %.0f s%@",
+                            r.epoch, epochs, r.trainLoss, r.validationLoss, r.accuracy, r.macroF1, r.seconds, r.best ? "  (best, saved)" : ""))
+                log?.write(Data(String(format: "{\"epoch\":%d,\"train_loss\":%.6f,\"validation_loss\":%.6f,\"accuracy\":%.6f,\"macro_f1\":%.6f,\"best\":%@,\"seconds\":%.1f}\n",
+                                       r.epoch, r.trainLoss, r.validationLoss, r.accuracy, r.macroF1, r.best ? "true" : "false", r.seconds).utf8))
+            }
+            let summary = try tuner.run(train: URL(fileURLWithPath: dataset), validation: validation.map { URL(fileURLWithPath: $0) },
+                                        output: URL(fileURLWithPath: output), resume: resume)
+            bar.clear()
+            if let best = summary.best {
+                FileHandle.standardError.write(Data("bert: wrote \(output) (epoch \(best.epoch), validation accuracy \(String(format: "%.4f", best.accuracy)); labels \(summary.labels.joined(separator: ", ")))\n".utf8))
+            }
+        }
+    }
+}
+
+/// One line on stderr, redrawn in place, only when stderr is a terminal.
+final class ProgressBar {
+    private let enabled = isatty(STDERR_FILENO) == 1
+    private var shown = false
+
+    func show(_ p: FinetuneProgress) {
+        guard enabled else { return }
+        let width = 30
+        let done = Int(Double(width) * Double(p.step) / Double(max(p.stepsPerEpoch, 1)))
+        let remaining = Double((p.epochs - p.epoch) * p.stepsPerEpoch + (p.stepsPerEpoch - p.step)) * p.secondsPerStep
+        let eta = remaining >= 3600 ? String(format: "%dh%02dm", Int(remaining) / 3600, Int(remaining) % 3600 / 60)
+                                    : String(format: "%dm%02ds", Int(remaining) / 60, Int(remaining) % 60)
+        let line = String(format: "\repoch %d/%d [%@%@] %d/%d  loss %.4f  %.2f s/step  ETA %@\u{1B}[K",
+                          p.epoch, p.epochs, String(repeating: "=", count: done), String(repeating: " ", count: width - done),
+                          p.step, p.stepsPerEpoch, p.loss, p.secondsPerStep, eta)
+        FileHandle.standardError.write(Data(line.utf8))
+        shown = true
+    }
+
+    func clear() {
+        guard enabled, shown else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        shown = false
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+
+/// Element-wise loops of training: bias gradients, dropout masks, tanh backward,
+/// cross-entropy, AdamW. Each with a naive twin.
+public enum TrainingKernels {
+    /// acc (cols) += Σ_rows x (rows, cols): a Linear's bias gradient.
+    public static func addColumnSums(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into acc: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            let row = x + r * cols
+            Vector.forEachChunk(count: cols) { i in
+                Vector.store(Vector.load(acc + i) + Vector.load(row + i), to: acc + i)
+            } tail: { i in
+                acc[i] += row[i]
+            }
+        }
+    }
+
+    public static func naiveAddColumnSums(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into acc: UnsafeMutablePointer<Float>) {
+        for i in 0..<cols {
+            var s = Double(acc[i])
+            for r in 0..<rows { s += Double(x[r * cols + i]) }
+            acc[i] = Float(s)
+        }
+    }
+
+    /// x (count) *= mask (count): dropout forward and backward, with mask entries 0 or 1/(1−p).
+    public static func multiply(_ x: UnsafeMutablePointer<Float>, by mask: UnsafePointer<Float>, count: Int) {
+        Vector.forEachChunk(count: count) { i in
+            Vector.store(Vector.load(x + i) * Vector.load(mask + i), to: x + i)
+        } tail: { i in
+            x[i] *= mask[i]
+        }
+    }
+
+    public static func naiveMultiply(_ x: UnsafeMutablePointer<Float>, by mask: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count { x[i] *= mask[i] }
+    }
+
+    /// grad (count) *= 1 − y², where y = tanh(x) (count): tanh backward from its outputs.
+    public static func tanhBackward(outputs y: UnsafePointer<Float>, grad g: UnsafeMutablePointer<Float>, count: Int) {
+        Vector.forEachChunk(count: count) { i in
+            let v = Vector.load(y + i)
+            Vector.store(Vector.load(g + i) * (SIMD16(repeating: 1) - v * v), to: g + i)
+        } tail: { i in
+            g[i] *= 1 - y[i] * y[i]
+        }
+    }
+
+    /// Naive twin of `tanhBackward`, in Double, from the inputs x.
+    public static func naiveTanhBackward(_ dy: [Double], x: [Double]) -> [Double] {
+        zip(dy, x).map { d, v in d * (1 - tanh(v) * tanh(v)) }
+    }
+
+    /// Mean cross-entropy of logits (rows, cols) against class ids (rows), as
+    /// torch.nn.functional.cross_entropy; writes dL/dlogits (rows, cols) when `grad` is given.
+    @discardableResult
+    public static func crossEntropy(logits: UnsafePointer<Float>, labels: [Int], rows: Int, cols: Int,
+                                    grad: UnsafeMutablePointer<Float>?) -> Float {
+        var total = 0.0
+        let invRows = 1 / Float(rows)
+        for r in 0..<rows {
+            let row = logits + r * cols
+            var m = -Float.infinity
+            for i in 0..<cols { m = max(m, row[i]) }
+            var sum: Float = 0
+            for i in 0..<cols { sum += expf(row[i] - m) }
+            let logSum = logf(sum) + m
+            total += Double(logSum - row[labels[r]])
+            if let grad {
+                for i in 0..<cols {
+                    grad[r * cols + i] = (expf(row[i] - logSum) - (i == labels[r] ? 1 : 0)) * invRows
+                }
+            }
+        }
+        return Float(total / Double(rows))
+    }
+
+    /// Naive twin of `crossEntropy`, in Double, on arrays: (loss, dL/dlogits).
+    public static func naiveCrossEntropy(_ logits: [Double], labels: [Int], rows: Int, cols: Int) -> (loss: Double, grad: [Double]) {
+        var loss = 0.0
+        var grad = [Double](repeating: 0, count: rows * cols)
+        for r in 0..<rows {
+            let row = Array(logits[r * cols..<(r + 1) * cols])
+            let m = row.max()!
+            let logSum = log(row.map { exp($0 - m) }.reduce(0, +)) + m
+            loss += logSum - row[labels[r]]
+            for i in 0..<cols { grad[r * cols + i] = (exp(row[i] - logSum) - (i == labels[r] ? 1 : 0)) / Double(rows) }
+        }
+        return (loss / Double(rows), grad)
+    }
+
+    /// One AdamW step over `count` values, as torch.optim.AdamW (decoupled weight decay,
+    /// bias correction): p ← p·(1 − lr·λ); m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
+    /// p ← p − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε). `step` counts from 1.
+    /// A plain loop: the optimizer vectorizes it, and unlike SIMD16 code it stays fast in debug builds.
+    public static func adamW(
+        _ p: UnsafeMutablePointer<Float>, grad g: UnsafePointer<Float>,
+        m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int,
+        learningRate lr: Float, beta1: Float, beta2: Float, eps: Float, weightDecay: Float, step: Int
+    ) {
+        let decay = 1 - lr * weightDecay
+        let stepSize = lr / (1 - Float(Foundation.pow(Double(beta1), Double(step))))
+        let c2 = Float((1 - Foundation.pow(Double(beta2), Double(step))).squareRoot())
+        let (ob1, ob2) = (1 - beta1, 1 - beta2)
+        var i = 0
+        while i < count {
+            let gi = g[i]
+            let mi = beta1 * m[i] + ob1 * gi
+            let vi = beta2 * v[i] + ob2 * gi * gi
+            m[i] = mi
+            v[i] = vi
+            p[i] = p[i] * decay - stepSize * mi / (vi.squareRoot() / c2 + eps)
+            i += 1
+        }
+    }
+
+    /// Σ x² over `count` values, accumulated in Double (a plain loop, for the same reason as `adamW`).
+    public static func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Double {
+        var total = 0.0, partial: Float = 0
+        var i = 0
+        while i < count {
+            partial += x[i] * x[i]
+            i += 1
+            if i & 1023 == 0 { total += Double(partial); partial = 0 }
+        }
+        return total + Double(partial)
+    }
+
+    /// x (count) *= factor.
+    public static func scale(_ x: UnsafeMutablePointer<Float>, by factor: Float, count: Int) {
+        var i = 0
+        while i < count { x[i] *= factor; i += 1 }
+    }
+
+    /// Naive twin of `adamW`, in Double.
+    public static func naiveAdamW(
+        _ p: UnsafeMutablePointer<Float>, grad g: UnsafePointer<Float>,
+        m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int,
+        learningRate lr: Float, beta1: Float, beta2: Float, eps: Float, weightDecay: Float, step: Int
+    ) {
+        let (lr, b1, b2, eps, wd) = (Double(lr), Double(beta1), Double(beta2), Double(eps), Double(weightDecay))
+        for i in 0..<count {
+            let gi = Double(g[i])
+            let mi = b1 * Double(m[i]) + (1 - b1) * gi
+            let vi = b2 * Double(v[i]) + (1 - b2) * gi * gi
+            m[i] = Float(mi)
+            v[i] = Float(vi)
+            let mhat = mi / (1 - pow(b1, Double(step))), vhat = vi / (1 - pow(b2, Double(step)))
+            p[i] = Float(Double(p[i]) * (1 - lr * wd) - lr * mhat / (vhat.squareRoot() + eps))
+        }
+    }
+}
