@@ -36,6 +36,11 @@ public enum TrainingKernels {
         for i in 0..<count { x[i] *= mask[i] }
     }
 
+    /// x (count) = tanh(x), in place (BertPooler's activation).
+    public static func tanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { x[i] = tanhf(x[i]) }
+    }
+
     /// grad (count) *= 1 − y², where y = tanh(x) (count): tanh backward from its outputs.
     public static func tanhBackward(outputs y: UnsafePointer<Float>, grad g: UnsafeMutablePointer<Float>, count: Int) {
         Vector.forEachChunk(count: count) { i in
@@ -48,7 +53,7 @@ public enum TrainingKernels {
 
     /// Naive twin of `tanhBackward`, in Double, from the inputs x.
     public static func naiveTanhBackward(_ dy: [Double], x: [Double]) -> [Double] {
-        zip(dy, x).map { d, v in d * (1 - tanh(v) * tanh(v)) }
+        zip(dy, x).map { d, v in d * (1 - Foundation.tanh(v) * Foundation.tanh(v)) }
     }
 
     /// Mean cross-entropy of logits (rows, cols) against class ids (rows), as

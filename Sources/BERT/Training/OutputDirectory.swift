@@ -27,8 +27,11 @@ enum AtomicDirectory {
         let fm = FileManager.default
         let parent = url.deletingLastPathComponent()
         var isDirectory: ObjCBool = false
-        guard fm.fileExists(atPath: parent.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard fm.fileExists(atPath: parent.path, isDirectory: &isDirectory) else {
             throw FinetuneError.unwritableOutput(path: url.path, reason: "the parent directory \(parent.path) does not exist")
+        }
+        guard isDirectory.boolValue else {
+            throw FinetuneError.unwritableOutput(path: url.path, reason: "\(parent.path) is a file, not a directory")
         }
         guard fm.isWritableFile(atPath: parent.path) else {
             throw FinetuneError.unwritableOutput(path: url.path, reason: "the parent directory \(parent.path) is not writable")

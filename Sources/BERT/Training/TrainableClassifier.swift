@@ -70,7 +70,7 @@ final class SequenceClassifierTraining: TrainableClassifier {
         for b in 0..<B { (cls.pointer + b * C).update(from: x.pointer + b * T * C, count: C) }
         let pooled = Buffer(B * C)
         pooler.forward(cls.pointer, rows: B, into: pooled.pointer)
-        for i in 0..<B * C { pooled[i] = tanhf(pooled[i]) }
+        TrainingKernels.tanh(pooled.pointer, count: B * C)
         let mask = dropout.mask(B * C, &rng)
         let dropped = Buffer(copying: pooled.pointer, count: B * C)
         if let mask { TrainingKernels.multiply(dropped.pointer, by: mask.pointer, count: B * C) }
