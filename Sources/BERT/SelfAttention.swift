@@ -28,7 +28,6 @@ struct SelfAttention {
         query(x, rows: N, into: s.q)
         key(x, rows: N, into: s.k)
         value(x, rows: N, into: s.v)
-        s.context.initialize(repeating: 0, count: N * C)
         let scale = 1 / Float(D).squareRoot()
         for b in 0..<batch.size {
             let L = batch.lengths[b], rowBase = b * T * C
@@ -38,13 +37,14 @@ struct SelfAttention {
                 Gemm.multiply(s.q + head, s.k + head, into: s.scores, m: L, n: L, k: D,
                               transposeB: true, alpha: scale, lda: C, ldb: C, ldc: L)
                 SoftmaxKernel.apply(s.scores, rows: L, cols: L)
-                // context_h (L, D) = probs (L, L) · v_h (L, D)
-                Gemm.multiply(s.scores, s.v + head, into: s.context + head, m: L, n: D, k: L,
+                // context_h (L, D) = probs (L, L) · v_h (L, D), over q_h: nothing reads it again
+                Gemm.multiply(s.scores, s.v + head, into: s.q + head, m: L, n: D, k: L,
                               lda: L, ldb: C, ldc: C)
             }
+            // padded rows: zero context, so they get the residual and the bias alone
+            (s.q + rowBase + L * C).update(repeating: 0, count: (T - L) * C)
         }
-        output(s.context, rows: N, into: s.q)
-        Elementwise.add(s.q, to: x, count: N * C)
+        output.accumulate(s.q, rows: N, into: x)
         norm(x, rows: N)
     }
 }
