@@ -19,12 +19,7 @@ extension Encoder {
     /// `encodings`, the batch, and its last hidden states (B, T, C); calls to `body` never
     /// overlap, but come in no particular order.
     func run(_ encodings: [Encoding], batchSize: Int, padId: Int, _ body: ([Int], Batch, Tensor) -> Void) {
-        let size = max(batchSize, 1)
-        let order = encodings.indices.sorted { encodings[$0].count < encodings[$1].count }
-        // Longest first, so the last batches, taken while the other worker finishes, are short.
-        let chunks = stride(from: 0, to: order.count, by: size).reversed().map {
-            Array(order[$0..<min($0 + size, order.count)])
-        }
+        let chunks = Self.batches(lengths: encodings.map(\.count), batchSize: batchSize)
         let workers = min(Threading.batchWorkers, chunks.count)
         let (C, I) = (config.hiddenSize, config.intermediateSize)
         guard workers > 1 else {
@@ -51,6 +46,32 @@ extension Encoder {
                 }
             }
         }
+    }
+}
+
+extension Encoder {
+    /// Rows (B·T, padding included) a batch may hold: bigger batches are cut in parts, which
+    /// keeps each worker's scratch near 8 MB (MiniLM) and changes no result.
+    static let maxBatchRows = 1024
+
+    /// Indices into `lengths`, grouped into batches of at most `batchSize` texts of similar
+    /// length and at most `maxBatchRows` padded rows, longest batch first (so the last ones,
+    /// taken while another worker finishes, are short).
+    static func batches(lengths: [Int], batchSize: Int) -> [[Int]] {
+        let order = lengths.indices.sorted { lengths[$0] > lengths[$1] }
+        var batches: [[Int]] = []
+        var current: [Int] = []
+        for i in order {
+            // sorted longest first: the batch's first text sets its padded length
+            let longest = current.first.map { lengths[$0] } ?? lengths[i]
+            if !current.isEmpty, current.count >= max(batchSize, 1) || (current.count + 1) * longest > maxBatchRows {
+                batches.append(current)
+                current = []
+            }
+            current.append(i)
+        }
+        if !current.isEmpty { batches.append(current) }
+        return batches
     }
 }
 
