@@ -61,6 +61,8 @@ struct Bench: ParsableCommand {
             let fields: [(String, String)] = [
                 ("core", JSON.string(BLAS.coreName)),
                 ("blas_threads", "\(BLAS.threads)"),
+                ("workers", "\(Threading.batchWorkers)"),
+                ("blas_threads_per_worker", "\(Threading.batchWorkers > 1 ? 1 : BLAS.threads)"),
                 ("openblas_coretype_env", env["OPENBLAS_CORETYPE"].map(JSON.string) ?? "null"),
                 ("openblas_num_threads_env", env["OPENBLAS_NUM_THREADS"].map(JSON.string) ?? "null"),
                 ("sentences", "\(lines.count)"),

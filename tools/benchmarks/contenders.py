@@ -7,7 +7,8 @@ tasks:
   torch-embed SENTENCES         sentence-transformers on PyTorch CPU
   ort-embed SENTENCES ONNX      ONNX Runtime on the export, with the same batching as ours
   torch-step                    one fine-tuning step (batch 32, length 64) of PyTorch, timed
-  cold                          the cold-start script run by tools/bench as its own process
+  cold TEXT                     what `bert embed TEXT` does, with transformers: timed by
+                                tools/bench as a whole process (imports, load, one embedding)
 
 Every embedding contender does the same work as ours: tokenization included, sorted
 by length and padded per batch, mean pooling, unit length.
@@ -49,6 +50,23 @@ def timed_calls(run_one, sentences, calls):
     return times
 
 
+def max_rss_kb():
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def cold(args):
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+    tokenizer = AutoTokenizer.from_pretrained(model_dir())
+    model = AutoModel.from_pretrained(model_dir()).eval()
+    with torch.inference_mode():
+        enc = tokenizer([args.text], return_tensors="pt", truncation=True, max_length=256)
+        hidden = model(**enc).last_hidden_state
+        v = torch.nn.functional.normalize(hidden.mean(1), dim=1)[0]
+    return {"vector": v.tolist()}
+
+
 def torch_embed(args):
     import torch
     from sentence_transformers import SentenceTransformer
@@ -62,7 +80,8 @@ def torch_embed(args):
         calls = timed_calls(lambda s: run([s]), sentences, args.calls)
         vectors = run(sentences[: args.check])
     return {"threads": torch.get_num_threads(), "torch": torch.__version__,
-            "pass_seconds": passes, "call_seconds": calls, "vectors": vectors.tolist()}
+            "pass_seconds": passes, "call_seconds": calls, "vectors": vectors.tolist(),
+            "max_rss_kb": max_rss_kb()}
 
 
 def export_onnx(args):
@@ -126,7 +145,7 @@ def ort_embed(args):
     calls = timed_calls(lambda s: run([s]), sentences, args.calls)
     return {"threads": args.threads, "onnxruntime": ort.__version__,
             "pass_seconds": passes, "call_seconds": calls,
-            "vectors": run(sentences[: args.check]).tolist()}
+            "vectors": run(sentences[: args.check]).tolist(), "max_rss_kb": max_rss_kb()}
 
 
 def torch_step(args):
@@ -172,6 +191,8 @@ def main():
         s.add_argument("--calls", type=int, default=200)
         s.add_argument("--check", type=int, default=64, help="vectors returned for the agreement check")
         s.add_argument("--threads", type=int, default=os.cpu_count())
+    s = sub.add_parser("cold")
+    s.add_argument("text")
     s = sub.add_parser("export-onnx")
     s.add_argument("out")
     s = sub.add_parser("torch-step")
@@ -184,7 +205,7 @@ def main():
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
     task = {"torch-embed": torch_embed, "ort-embed": ort_embed, "export-onnx": export_onnx,
-            "torch-step": torch_step}[args.task]
+            "torch-step": torch_step, "cold": cold}[args.task]
     print(json.dumps(task(args)))
 
 
