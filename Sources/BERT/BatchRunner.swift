@@ -18,9 +18,10 @@ extension Encoder {
     /// pads only to its own longest row. `body` gets each batch's indices into
     /// `encodings`, the batch, and its last hidden states (B, T, C); calls to `body` never
     /// overlap, but come in no particular order.
-    func run(_ encodings: [Encoding], batchSize: Int, padId: Int, _ body: ([Int], Batch, Tensor) -> Void) {
+    func run(_ encodings: [Encoding], batchSize: Int, padId: Int, workers: Int = Threading.batchWorkers,
+             _ body: ([Int], Batch, Tensor) -> Void) {
         let chunks = Self.batches(lengths: encodings.map(\.count), batchSize: batchSize)
-        let workers = min(Threading.batchWorkers, chunks.count)
+        let workers = min(workers, chunks.count)
         let (C, I) = (config.hiddenSize, config.intermediateSize)
         guard workers > 1 else {
             let scratch = Scratch(hidden: C, intermediate: I)
