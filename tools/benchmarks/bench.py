@@ -106,6 +106,24 @@ def ours_train_step(args):
     return statistics.median(r["step_seconds"]), None
 
 
+def core_sweep(args, load_before):
+    """Ours under each OpenBLAS kernel family this CPU can run: OpenBLAS picks one at load
+    time from CPUID, and an inherited OPENBLAS_CORETYPE overrides it."""
+    print("| OPENBLAS_CORETYPE | core that ran | peak sgemm 1 thread, GFLOP/s | 2 threads | ours, sentences/s |")
+    print("|---|---|---|---|---|")
+    for core in ("", "Haswell", "Zen", "SkylakeX", "Cooperlake"):
+        env = dict(os.environ)
+        env.pop("OPENBLAS_CORETYPE", None)
+        if core:
+            env["OPENBLAS_CORETYPE"] = core
+        r = run_json([BERT, "bench", "--sentences", args.sentences, "--passes", str(args.passes),
+                      "--calls", "0"], env=env)
+        peak = r["peak_gflops"]
+        print(f"| {core or '(unset)'} | {r['core']} | {peak['1']:.1f} | {peak['2']:.1f} | "
+              f"{r['sentences'] / min(r['pass_seconds']):.1f} |")
+    print(f"\nLoad average (1 min): {load_before:.2f} before, {load():.2f} after")
+
+
 def cosine_rows(a, b):
     import numpy as np
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
@@ -123,7 +141,10 @@ def main():
     p.add_argument("--quick", action="store_true", help="a smoke run: 64 sentences, 1 pass, 20 calls, 1 cold run, 1 step")
     p.add_argument("--no-build", action="store_true")
     p.add_argument("--json", help="also write every raw figure to this file")
+    p.add_argument("--core-sweep", action="store_true",
+                   help="only ours: peak sgemm and throughput under each OPENBLAS_CORETYPE")
     args = p.parse_args()
+    command = "tools/bench " + " ".join(sys.argv[1:])
     if args.quick:
         args.passes, args.calls, args.cold_runs, args.steps = 1, 20, 1, 1
         with open(args.sentences) as f:
@@ -136,6 +157,8 @@ def main():
     load_before = load()
     if not args.no_build:
         build()
+    if args.core_sweep:
+        return core_sweep(args, load_before)
     cache = os.path.join(ROOT, ".cache", "bench")
     os.makedirs(cache, exist_ok=True)
     onnx_path = os.path.join(cache, "all-MiniLM-L6-v2.onnx")
@@ -218,7 +241,7 @@ def main():
                  f"batch 32, tokenization included; peak sgemm {ours['peak_gflops']} GFLOP/s by threads")
     lines.append(f"Agreement on the first {len(check_lines)} sentences: min cosine ours/PyTorch {agree_torch:.7f}, "
                  f"ONNX Runtime/PyTorch {agree_ort:.7f}")
-    lines.append(f"Load average (1 min): {load_before:.2f} before, {load_after:.2f} after")
+    lines.append(f"Load average (1 min): {load_before:.2f} before, {load_after:.2f} after; command: {command}")
     lines.append("")
     fmt = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"
     lines.append(fmt(header))
