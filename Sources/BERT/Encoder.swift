@@ -41,7 +41,18 @@ public struct Encoder: @unchecked Sendable {
         let x = hidden.mutablePointer
         scratch.reserve(rows: batch.rows, length: batch.length)
         embeddings(batch, into: x)
-        for layer in layers { layer(x, batch: batch, scratch: scratch) }
+        guard batch.tokens < batch.rows else {
+            for layer in layers { layer(x, batch: batch, scratch: scratch) }
+            return hidden
+        }
+        let (T, packed, starts) = (batch.length, scratch.packed, batch.starts)
+        for (b, length) in batch.lengths.enumerated() {
+            (packed + starts[b] * C).update(from: x + b * T * C, count: length * C)
+        }
+        for layer in layers { layer(packed, batch: batch, scratch: scratch) }
+        for (b, length) in batch.lengths.enumerated() {
+            (x + b * T * C).update(from: packed + starts[b] * C, count: length * C)
+        }
         return hidden
     }
 }

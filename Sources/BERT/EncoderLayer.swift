@@ -8,9 +8,9 @@ struct EncoderLayer {
         feedForward = try FeedForward(intermediate: w.scope("intermediate"), output: w.scope("output"), config: c)
     }
 
-    /// x: (B·T, C), updated in place.
+    /// x: (ΣL, C), the batch's real tokens packed (see PackedRows.swift), updated in place.
     func callAsFunction(_ x: UnsafeMutablePointer<Float>, batch: Batch, scratch: Scratch) {
         attention(x, batch: batch, scratch: scratch)
-        feedForward(x, rows: batch.rows, scratch: scratch)
+        feedForward(x, rows: batch.tokens, scratch: scratch)
     }
 }

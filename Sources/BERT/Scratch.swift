@@ -8,6 +8,8 @@ final class Scratch {
     let hidden: Int, intermediate: Int
     /// (N, C) each. Attention writes each head's context over its own block of q.
     private(set) var q, k, v: UnsafeMutablePointer<Float>
+    /// (N, C): the batch's real rows, packed.
+    private(set) var packed: UnsafeMutablePointer<Float>
     private(set) var scores: UnsafeMutablePointer<Float>  // (T, T)
     private(set) var inner: UnsafeMutablePointer<Float>   // (feedForwardRows, I)
     private var all: UnsafeMutablePointer<Float>
@@ -16,7 +18,7 @@ final class Scratch {
     init(hidden C: Int, intermediate I: Int) {
         (hidden, intermediate) = (C, I)
         all = .allocate(capacity: 1)
-        (q, k, v, scores, inner) = (all, all, all, all, all)
+        (q, k, v, packed, scores, inner) = (all, all, all, all, all, all)
     }
 
     convenience init(rows N: Int, length T: Int, hidden C: Int, intermediate I: Int) {
@@ -29,14 +31,15 @@ final class Scratch {
         guard N > rows || T > length else { return }
         (rows, length) = (max(N, rows), max(T, length))
         let R = rows * hidden
-        let sizes = [R, R, R, length * length, Self.feedForwardRows * intermediate]
+        let sizes = [R, R, R, R, length * length, Self.feedForwardRows * intermediate]
         all.deallocate()
         all = .allocate(capacity: sizes.reduce(0, +))
         q = all
         k = q + R
         v = k + R
-        scores = v + R
-        inner = scores + sizes[3]
+        packed = v + R
+        scores = packed + R
+        inner = scores + sizes[4]
     }
 
     deinit { all.deallocate() }
