@@ -35,11 +35,12 @@ struct Bench: ParsableCommand {
             let flops = perToken * Double(lengths.reduce(0, +)) + attention
 
             _ = try embedder.embed(lines, batchSize: batchSize)
-            var passTimes: [Double] = []
+            var passTimes: [Double] = [], passCPU: [Double] = []
             for _ in 0..<passes {
-                let t = Self.clock()
+                let (t, c) = (Self.clock(), Self.clock(CLOCK_PROCESS_CPUTIME_ID))
                 _ = try embedder.embed(lines, batchSize: batchSize)
                 passTimes.append(Self.clock() - t)
+                passCPU.append(Self.clock(CLOCK_PROCESS_CPUTIME_ID) - c)
             }
             for i in 0..<10 { _ = try embedder.embed(lines[i % lines.count]) }
             var callTimes: [Double] = []
@@ -69,6 +70,7 @@ struct Bench: ParsableCommand {
                 ("tokens", "\(lengths.reduce(0, +))"),
                 ("useful_flops", "\(flops)"),
                 ("pass_seconds", JSON.array(passTimes) { "\($0)" }),
+                ("pass_cpu_seconds", JSON.array(passCPU) { "\($0)" }),
                 ("call_seconds", JSON.array(callTimes) { "\($0)" }),
                 ("peak_gflops", "{" + peak.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}"),
             ]
@@ -89,9 +91,9 @@ struct Bench: ParsableCommand {
         return 2 * Double(n * n * n) / best / 1e9
     }
 
-    static func clock() -> Double {
+    static func clock(_ id: clockid_t = CLOCK_MONOTONIC) -> Double {
         var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
+        clock_gettime(id, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
     }
 }
