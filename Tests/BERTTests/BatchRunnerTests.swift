@@ -21,7 +21,8 @@ struct BatchRunnerTests {
     @Test func workersAndBatchSizesGiveTheSameHiddenStates() throws {
         let embedder = try SentenceEmbedder(directory: Checkout.model("all-MiniLM-L6-v2"))
         let (golden, _) = try MiniLMGolden.load()
-        let encodings = try golden.sentences.map { try embedder.tokenizer.encode($0, maxLength: 128) }
+        // a few sentences of mixed lengths: enough for several batches, light for debug builds
+        let encodings = try golden.sentences.prefix(8).map { try embedder.tokenizer.encode($0, maxLength: 128) }
         func pooled(batchSize: Int, workers: Int) -> [[Float]] {
             var out = [[Float]](repeating: [], count: encodings.count)
             embedder.encoder.run(encodings, batchSize: batchSize, padId: embedder.tokenizer.padId, workers: workers) { indices, batch, hidden in
@@ -30,7 +31,7 @@ struct BatchRunnerTests {
             return out
         }
         let reference = pooled(batchSize: 1, workers: 1)
-        for (batchSize, workers) in [(4, 2), (32, 1), (3, 3)] {
+        for (batchSize, workers) in [(3, 2), (8, 1)] {
             let other = pooled(batchSize: batchSize, workers: workers)
             for (a, b) in zip(reference, other) { #expect(maxAbsDifference(a, b) < 1e-5) }
         }
