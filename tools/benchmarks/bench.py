@@ -241,7 +241,8 @@ def main():
                  f"PyTorch {torch_r['torch']} with {torch_r['threads']} threads; "
                  f"ONNX Runtime {ort_r['onnxruntime']} with {ort_r['threads']} intra-op threads")
     lines.append(f"Inputs: {n} sentences ({ours['tokens']} tokens) from {os.path.relpath(args.sentences, ROOT)}, "
-                 f"batch 32, tokenization included; peak sgemm {ours['peak_gflops']} GFLOP/s by threads")
+                 f"batch 32, tokenization included; peak sgemm (1536³) "
+                 + ", ".join(f"{v:.1f} GFLOP/s on {k} thread(s)" for k, v in sorted(ours['peak_gflops'].items())))
     lines.append(f"Agreement on the first {len(check_lines)} sentences: min cosine ours/PyTorch {agree_torch:.7f}, "
                  f"ONNX Runtime/PyTorch {agree_ort:.7f}")
     lines.append(f"Load average (1 min): {load_before:.2f} before, {load_after:.2f} after; command: {command}")
