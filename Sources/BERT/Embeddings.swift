@@ -25,7 +25,7 @@ struct Embeddings {
             for t in 0..<batch.length {
                 let r = b * batch.length + t
                 let row = x + r * c
-                row.update(from: word.pointer + batch.ids[r] * c, count: c)
+                word.copyRow(batch.ids[r], into: row)
                 Elementwise.add(position.pointer + (positionOffset + t) * c, to: row, count: c)
                 Elementwise.add(tokenType.pointer + batch.typeIds[r] * c, to: row, count: c)
             }

@@ -31,12 +31,28 @@ public struct Encoder: @unchecked Sendable {
     /// ids (B, T) → last hidden states (B, T, C). Rows past a sequence's length hold
     /// values that mean nothing; pooling ignores them.
     func callAsFunction(_ batch: Batch) -> Tensor {
+        self(batch, scratch: Scratch(hidden: config.hiddenSize, intermediate: config.intermediateSize))
+    }
+
+    /// The same, with working memory that the caller reuses across batches.
+    func callAsFunction(_ batch: Batch, scratch: Scratch) -> Tensor {
         let C = config.hiddenSize
         let hidden = Tensor(zeros: [batch.size, batch.length, C])
         let x = hidden.mutablePointer
-        let scratch = Scratch(rows: batch.rows, length: batch.length, hidden: C, intermediate: config.intermediateSize)
+        scratch.reserve(rows: batch.rows, length: batch.length)
         embeddings(batch, into: x)
-        for layer in layers { layer(x, batch: batch, scratch: scratch) }
+        guard batch.tokens < batch.rows else {
+            for layer in layers { layer(x, batch: batch, scratch: scratch) }
+            return hidden
+        }
+        let (T, packed, starts) = (batch.length, scratch.packed, batch.starts)
+        for (b, length) in batch.lengths.enumerated() {
+            (packed + starts[b] * C).update(from: x + b * T * C, count: length * C)
+        }
+        for layer in layers { layer(packed, batch: batch, scratch: scratch) }
+        for (b, length) in batch.lengths.enumerated() {
+            (x + b * T * C).update(from: packed + starts[b] * C, count: length * C)
+        }
         return hidden
     }
 }

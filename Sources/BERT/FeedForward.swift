@@ -15,12 +15,16 @@ struct FeedForward {
         activation = c.activation ?? .gelu
     }
 
-    /// x: (N, C) → LayerNorm(x + W₂ · act(W₁ · x)), in place; uses scratch.inner (N, I).
+    /// x: (N, C) → LayerNorm(x + W₂ · act(W₁ · x)), in place, a block of rows at a time
+    /// through scratch.inner (rows are independent here).
     func callAsFunction(_ x: UnsafeMutablePointer<Float>, rows N: Int, scratch s: Scratch) {
-        intermediate(x, rows: N, into: s.inner)
-        activation.apply(s.inner, count: N * intermediate.outFeatures)
-        output(s.inner, rows: N, into: s.q)
-        Elementwise.add(s.q, to: x, count: N * output.outFeatures)
-        norm(x, rows: N)
+        let C = output.outFeatures
+        for start in stride(from: 0, to: N, by: Scratch.feedForwardRows) {
+            let n = min(Scratch.feedForwardRows, N - start), rows = x + start * C
+            intermediate(rows, rows: n, into: s.inner)
+            activation.apply(s.inner, count: n * intermediate.outFeatures)
+            output.accumulate(s.inner, rows: n, into: rows)
+            norm(rows, rows: n)
+        }
     }
 }

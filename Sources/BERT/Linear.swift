@@ -12,10 +12,17 @@ struct Linear {
         bias = try w.tensor("bias", shape: [outFeatures])
     }
 
-    /// x: (rows, in) → y: (rows, out)
+    /// x: (rows, in) → y: (rows, out). The bias is copied in first and the product added
+    /// to it (beta 1), which saves OpenBLAS's pass that zeroes y and our pass adding the bias.
     func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
-        Gemm.multiply(x, weight.pointer, into: y, m: rows, n: outFeatures, k: inFeatures, transposeB: true)
+        for r in 0..<rows { (y + r * outFeatures).update(from: bias.pointer, count: outFeatures) }
+        Gemm.multiply(x, weight.pointer, into: y, m: rows, n: outFeatures, k: inFeatures, transposeB: true, beta: 1)
+    }
+
+    /// y (rows, out) += x · Wᵀ + b: a residual connection fused into the product.
+    func accumulate(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         Elementwise.addBias(y, rows: rows, cols: outFeatures, bias: bias.pointer)
+        Gemm.multiply(x, weight.pointer, into: y, m: rows, n: outFeatures, k: inFeatures, transposeB: true, beta: 1)
     }
 }
 

@@ -20,31 +20,28 @@ struct SelfAttention {
         heads = c.numAttentionHeads
     }
 
-    /// x: (B·T, C) → LayerNorm(x + attention(x)), in place.
-    /// Each row b attends only to its first `lengths[b]` keys, so padding changes nothing;
-    /// padded query rows come out as the residual alone.
+    /// x: (ΣL, C), each sequence's real tokens one after another → LayerNorm(x + attention(x)),
+    /// in place. Each sequence attends only to itself.
     func callAsFunction(_ x: UnsafeMutablePointer<Float>, batch: Batch, scratch s: Scratch) {
-        let (C, D, T, N) = (hidden, headSize, batch.length, batch.rows)
+        let (C, D, N, starts) = (hidden, headSize, batch.tokens, batch.starts)
         query(x, rows: N, into: s.q)
         key(x, rows: N, into: s.k)
         value(x, rows: N, into: s.v)
-        s.context.initialize(repeating: 0, count: N * C)
         let scale = 1 / Float(D).squareRoot()
         for b in 0..<batch.size {
-            let L = batch.lengths[b], rowBase = b * T * C
+            let L = batch.lengths[b], rowBase = starts[b] * C
             for h in 0..<heads {
                 let head = rowBase + h * D
                 // scores (L, L) = q_h (L, D) · k_hᵀ / √D
                 Gemm.multiply(s.q + head, s.k + head, into: s.scores, m: L, n: L, k: D,
                               transposeB: true, alpha: scale, lda: C, ldb: C, ldc: L)
                 SoftmaxKernel.apply(s.scores, rows: L, cols: L)
-                // context_h (L, D) = probs (L, L) · v_h (L, D)
-                Gemm.multiply(s.scores, s.v + head, into: s.context + head, m: L, n: D, k: L,
+                // context_h (L, D) = probs (L, L) · v_h (L, D), over q_h: nothing reads it again
+                Gemm.multiply(s.scores, s.v + head, into: s.q + head, m: L, n: D, k: L,
                               lda: L, ldb: C, ldc: C)
             }
         }
-        output(s.context, rows: N, into: s.q)
-        Elementwise.add(s.q, to: x, count: N * C)
+        output.accumulate(s.q, rows: N, into: x)
         norm(x, rows: N)
     }
 }

@@ -14,6 +14,18 @@ public struct Tensor: @unchecked Sendable {
     var mutablePointer: UnsafeMutablePointer<Float> { storage.pointer }
     public var values: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
 
+    /// Copies row `r` of this (rows, cols) tensor into `destination`. Rows of a mapped
+    /// checkpoint are read from the file, not through the mapping (see `MappedFile.read`).
+    func copyRow(_ r: Int, into destination: UnsafeMutablePointer<Float>) {
+        let cols = shape.count > 1 ? shape[1...].reduce(1, *) : 1
+        let source = pointer + r * cols
+        if let file = storage.mappedFile {
+            file.read(source, count: cols * MemoryLayout<Float>.stride, into: destination)
+        } else {
+            destination.update(from: source, count: cols)
+        }
+    }
+
     /// A new tensor that owns a copy of `values`.
     public init(shape: [Int], values: [Float]) {
         precondition(shape.reduce(1, *) == values.count, "shape \(shape) does not hold \(values.count) values")
@@ -56,6 +68,8 @@ final class TensorStorage {
         self.pointer = UnsafeMutablePointer(mutating: pointer)
         self.owner = owner
     }
+
+    var mappedFile: MappedFile? { owner as? MappedFile }
 
     deinit { if owner == nil { pointer.deallocate() } }
 }

@@ -11,14 +11,11 @@ public enum Activation: String, Sendable, CaseIterable {
     public func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
         case .gelu:
-            let invSqrt2: Float = 0.70710678118654752440
-            for i in 0..<count { x[i] = 0.5 * x[i] * (1 + erff(x[i] * invSqrt2)) }
+            let invSqrt2 = SIMD16<Float>(repeating: 0.70710678118654752440)
+            Vector.map(x, count: count) { v in 0.5 * v * (1 + FastMath.erf(v * invSqrt2)) }
         case .geluTanh:
-            let c: Float = 0.79788456080286535588 // sqrt(2/π)
-            for i in 0..<count {
-                let v = x[i]
-                x[i] = 0.5 * v * (1 + tanhf(c * (v + 0.044715 * v * v * v)))
-            }
+            let c = SIMD16<Float>(repeating: 0.79788456080286535588) // sqrt(2/π)
+            Vector.map(x, count: count) { v in 0.5 * v * (1 + FastMath.tanh(c * v.addingProduct(0.044715 * v, v * v))) }
         case .relu:
             Vector.forEachChunk(count: count) { i in
                 Vector.store(pointwiseMax(Vector.load(x + i), SIMD16()), to: x + i)

@@ -9,12 +9,15 @@ public enum SoftmaxKernel {
         for r in 0..<rows {
             let row = x + r * stride
             let m = Vector.max(UnsafePointer(row), count: cols)
-            var total: Float = 0
-            for i in 0..<cols {
-                let e = expf(row[i] - m)
-                row[i] = e
-                total += e
+            let shift = SIMD16<Float>(repeating: m)
+            var sums = SIMD16<Float>()
+            // Padding lanes are −∞: their exp is ~1e-38, nothing next to the max's 1.
+            Vector.map(row, count: cols, pad: -.infinity) { v in
+                let e = FastMath.exp(v - shift)
+                sums += e
+                return e
             }
+            let total = sums.sum()
             let inv = 1 / total
             Vector.forEachChunk(count: cols) { i in
                 Vector.store(Vector.load(row + i) * inv, to: row + i)

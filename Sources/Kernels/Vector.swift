@@ -44,4 +44,18 @@ enum Vector {
         forEachChunk(count: count) { acc = pointwiseMax(acc, load(p + $0)) } tail: { rest = Swift.max(rest, p[$0]) }
         return Swift.max(acc.max(), rest)
     }
+
+    /// Applies `f` to every 16-float chunk of x[0..<count] in place; the last partial chunk
+    /// goes through `f` too, padded with `pad`, and the padding is never stored.
+    @inline(__always) @usableFromInline
+    static func map(_ x: UnsafeMutablePointer<Float>, count: Int, pad: Float = 0, _ f: (SIMD16<Float>) -> SIMD16<Float>) {
+        var i = 0
+        while i + 16 <= count { store(f(load(x + i)), to: x + i); i += 16 }
+        if i < count {
+            var v = SIMD16<Float>(repeating: pad)
+            for j in 0..<(count - i) { v[j] = x[i + j] }
+            v = f(v)
+            for j in 0..<(count - i) { x[i + j] = v[j] }
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Kernels
 import Testing
 
@@ -63,6 +64,42 @@ struct KernelsTests {
         activation.apply(&fast, count: x.count)
         activation.naiveApply(&slow, count: x.count)
         #expect(maxDifference(fast, slow) < 1e-6)
+    }
+
+    /// Applies `f` to a dense grid over [lo, hi] and returns its largest error against
+    /// `exact` (relative when `relative`).
+    func gridError(_ lo: Float, _ hi: Float, relative: Bool = false,
+                   _ f: (SIMD16<Float>) -> SIMD16<Float>, exact: (Double) -> Double) -> Double {
+        var worst = 0.0
+        let n = 200_000
+        for start in stride(from: 0, to: n, by: 16) {
+            var v = SIMD16<Float>()
+            for j in 0..<16 { v[j] = lo + (hi - lo) * Float(start + j) / Float(n) }
+            let y = f(v)
+            for j in 0..<16 {
+                let e = exact(Double(v[j])), d = abs(Double(y[j]) - e)
+                worst = max(worst, relative ? d / max(abs(e), 1e-30) : d)
+            }
+        }
+        return worst
+    }
+
+    @Test func fastMathMatchesDouble() {
+        #expect(gridError(-87, 88, relative: true, FastMath.exp, exact: Foundation.exp) < 3e-7)
+        #expect(gridError(-10, 10, FastMath.erf, exact: Foundation.erf) < 3e-7)
+        #expect(gridError(-10, 10, FastMath.tanh, exact: Foundation.tanh) < 3e-7)
+        #expect(FastMath.exp(SIMD16(repeating: -.infinity)).max() < 1e-37)
+        #expect(FastMath.erf(SIMD16(repeating: 0)) == SIMD16(repeating: 0))
+    }
+
+    @Test mutating func activationsMatchNaiveOnAWideGrid() {
+        let x = (0..<4001).map { Float($0 - 2000) / 200 }  // [-10, 10], count not a multiple of 16
+        for activation in Activation.allCases {
+            var fast = x, slow = x
+            activation.apply(&fast, count: x.count)
+            activation.naiveApply(&slow, count: x.count)
+            #expect(maxDifference(fast, slow) < 2e-6, "\(activation)")
+        }
     }
 
     @Test mutating func elementwiseMatchesNaive() {

@@ -1,0 +1,264 @@
+"""tools/bench: our runtime against sentence-transformers on PyTorch and ONNX Runtime,
+in one run, on this machine, with the same inputs; prints a table of figures and ratios.
+
+Run it as tools/bench (it uses .venv-golden: torch, transformers, sentence-transformers,
+onnxruntime, onnx). Each contender runs in its own process, one after the other.
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.join(ROOT, "tools", "benchmarks")
+PY = sys.executable
+BERT = os.path.join(ROOT, ".build", "release", "bert")
+COLD_TEXT = "A man is eating food."
+
+
+def say(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def run_json(cmd, env=None):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def contender(task, *args):
+    return run_json([PY, os.path.join(HERE, "contenders.py"), task, *map(str, args)])
+
+
+def load():
+    return os.getloadavg()[0]
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next(l for l in f if l.startswith("flags")).split()
+        return [x for x in ("avx2", "avx512f", "avx512_bf16", "avx512_vnni") if x in flags]
+    except (OSError, StopIteration):
+        return []
+
+
+def percentile(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def build():
+    say("building .build/release/bert (release, -target-cpu native)")
+    subprocess.run(["swift", "build", "-c", "release", "--product", "bert",
+                    "-Xswiftc", "-target-cpu", "-Xswiftc", "native"],
+                   check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+
+
+def wall(cmd, runs, stdin=None, env=None):
+    """Median and min wall time of `runs` runs of cmd (after one unmeasured run)."""
+    times = []
+    for k in range(runs + 1):
+        t = time.perf_counter()
+        subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, stdin=stdin, env=env)
+        if k:
+            times.append(time.perf_counter() - t)
+    return statistics.median(times), min(times)
+
+
+def peak_rss_kb(cmd, stdin_path):
+    with open(stdin_path) as f:
+        out = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], cwd=ROOT, stdin=f,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)
+    return int(out.stderr.strip().splitlines()[-1])
+
+
+def ours_train_step(args):
+    """Our fine-tuning step at batch 32, length 64 (seconds), or a reason it is n/a.
+
+    To add it once `bert finetune` is merged: give `bert bench` a `--train-step` flag
+    that times one step in-process, as PyTorch's is timed in contenders.py (2 warm-up
+    steps, then --steps timed ones, same batch and length), and print its
+    `step_seconds`; this function then returns their median.
+    """
+    help_text = subprocess.run([BERT, "bench", "--help"], capture_output=True, text=True).stdout
+    if "--train-step" not in help_text:
+        return None, "n/a (finetune not merged)"
+    r = run_json([BERT, "bench", "--train-step", "--batch-size", "32", "--length", "64",
+                  "--steps", str(args.steps)])
+    return statistics.median(r["step_seconds"]), None
+
+
+def core_sweep(args, load_before):
+    """Ours under each OpenBLAS kernel family this CPU can run: OpenBLAS picks one at load
+    time from CPUID, and an inherited OPENBLAS_CORETYPE overrides it."""
+    print("| OPENBLAS_CORETYPE | core that ran | peak sgemm 1 thread, GFLOP/s | 2 threads | ours, sentences/s |")
+    print("|---|---|---|---|---|")
+    for core in ("", "Haswell", "Zen", "SkylakeX", "Cooperlake"):
+        env = dict(os.environ)
+        env.pop("OPENBLAS_CORETYPE", None)
+        if core:
+            env["OPENBLAS_CORETYPE"] = core
+        r = run_json([BERT, "bench", "--sentences", args.sentences, "--passes", str(args.passes),
+                      "--calls", "0"], env=env)
+        peak = r["peak_gflops"]
+        print(f"| {core or '(unset)'} | {r['core']} | {peak['1']:.1f} | {peak['2']:.1f} | "
+              f"{r['sentences'] / min(r['pass_seconds']):.1f} |")
+    print(f"\nLoad average (1 min): {load_before:.2f} before, {load():.2f} after")
+
+
+def cosine_rows(a, b):
+    import numpy as np
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(((a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))).min())
+
+
+def main():
+    p = argparse.ArgumentParser(prog="tools/bench", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sentences", default=os.path.join(HERE, "sentences.txt"))
+    p.add_argument("--passes", type=int, default=3, help="timed passes over the sentences (best is reported)")
+    p.add_argument("--calls", type=int, default=200, help="timed single-sentence calls")
+    p.add_argument("--cold-runs", type=int, default=5)
+    p.add_argument("--steps", type=int, default=5, help="timed fine-tuning steps")
+    p.add_argument("--quick", action="store_true", help="a smoke run: 64 sentences, 1 pass, 20 calls, 1 cold run, 1 step")
+    p.add_argument("--no-build", action="store_true")
+    p.add_argument("--json", help="also write every raw figure to this file")
+    p.add_argument("--core-sweep", action="store_true",
+                   help="only ours: peak sgemm and throughput under each OPENBLAS_CORETYPE")
+    args = p.parse_args()
+    command = "tools/bench " + " ".join(sys.argv[1:])
+    if args.quick:
+        args.passes, args.calls, args.cold_runs, args.steps = 1, 20, 1, 1
+        with open(args.sentences) as f:
+            lines = [l for l in f if l.strip()][:64]
+        args.sentences = os.path.join(ROOT, ".cache", "bench", "quick.txt")
+        os.makedirs(os.path.dirname(args.sentences), exist_ok=True)
+        with open(args.sentences, "w") as f:
+            f.writelines(lines)
+
+    load_before = load()
+    if not args.no_build:
+        build()
+    if args.core_sweep:
+        return core_sweep(args, load_before)
+    cache = os.path.join(ROOT, ".cache", "bench")
+    os.makedirs(cache, exist_ok=True)
+    onnx_path = os.path.join(cache, "all-MiniLM-L6-v2.onnx")
+    if not os.path.exists(onnx_path):
+        say("exporting the fp32 ONNX model (once, into .cache/bench)")
+        contender("export-onnx", onnx_path)
+
+    common = ["--passes", args.passes, "--calls", args.calls]
+    say("ours: throughput, latency, peak sgemm")
+    ours = run_json([BERT, "bench", "--sentences", args.sentences, *map(str, common)])
+    say("ours: agreement, peak memory, cold start")
+    with open(args.sentences) as f:
+        check_lines = [l.rstrip("\n") for l in f if l.strip()][:64]
+    ours_vectors = [json.loads(l) for l in subprocess.run(
+        [BERT, "embed", *check_lines], check=True, capture_output=True, text=True, cwd=ROOT).stdout.splitlines()]
+    ours_rss = peak_rss_kb([BERT, "embed"], args.sentences)
+    ours_cold = wall([BERT, "embed", COLD_TEXT], args.cold_runs)
+    say("PyTorch (sentence-transformers)")
+    torch_r = contender("torch-embed", args.sentences, *common)
+    say("ONNX Runtime")
+    ort_r = contender("ort-embed", args.sentences, onnx_path, *common)
+    say("cold start of the Python process")
+    py_cold = wall([PY, os.path.join(HERE, "contenders.py"), "cold", COLD_TEXT], args.cold_runs)
+    say("fine-tuning step: PyTorch, then ours")
+    torch_step = contender("torch-step", "--steps", args.steps)
+    our_step, step_note = ours_train_step(args)
+    load_after = load()
+
+    n = ours["sentences"]
+    flops = ours["useful_flops"]
+    peak2 = max(ours["peak_gflops"].values())
+    rows = []
+
+    def throughput(r):
+        return n / min(r["pass_seconds"])
+
+    def lat(r, q):
+        return percentile(r["call_seconds"], q) * 1e3
+
+    def ratio(a, b, higher_is_better=True):
+        return f"{(a / b if higher_is_better else b / a):.2f}×"
+
+    t_ours, t_torch, t_ort = throughput(ours), throughput(torch_r), throughput(ort_r)
+    rows.append(("Embedding throughput, sentences/s (best of %d passes)" % args.passes,
+                 f"{t_ours:.1f}", f"{t_torch:.1f}", f"{t_ort:.1f}",
+                 ratio(t_ours, t_torch), ratio(t_ours, t_ort)))
+    c = [min(r["pass_cpu_seconds"]) for r in (ours, torch_r, ort_r)]
+    rows.append(("CPU seconds per pass, all threads (lower: less work; robust to load)",
+                 *(f"{x:.2f}" for x in c), ratio(c[0], c[1], False), ratio(c[0], c[2], False)))
+    for q in (50, 99):
+        a, b, c = lat(ours, q), lat(torch_r, q), lat(ort_r, q)
+        rows.append((f"Single-sentence latency p{q}, ms ({args.calls} warm calls)",
+                     f"{a:.2f}", f"{b:.2f}", f"{c:.2f}", ratio(a, b, False), ratio(a, c, False)))
+    rows.append((f"Cold start, s wall: `bert embed \"…\"` vs Python+transformers (median of {args.cold_runs})",
+                 f"{ours_cold[0]:.3f}", f"{py_cold[0]:.3f}", "—", ratio(ours_cold[0], py_cold[0], False), "—"))
+    ts = statistics.median(torch_step["step_seconds"])
+    rows.append(("Fine-tuning step, s (batch 32, length 64, AdamW)",
+                 step_note or f"{our_step:.3f}", f"{ts:.3f}", "—",
+                 "n/a" if our_step is None else ratio(our_step, ts, False), "—"))
+    g = [flops / min(r["pass_seconds"]) / 1e9 for r in (ours, torch_r, ort_r)]
+    rows.append((f"Useful GFLOP/s while embedding (of {peak2:.0f} peak sgemm)",
+                 *(f"{x:.1f} ({x / peak2:.0%})" for x in g), "—", "—"))
+    rss_mb = ours_rss / 1024
+    model_mb = os.path.getsize(os.path.join(ROOT, "models", "all-MiniLM-L6-v2", "model.safetensors")) / 2**20
+    rows.append(("Peak RSS embedding the sentences, MiB (model file %.1f MiB)" % model_mb,
+                 f"{rss_mb:.1f} ({rss_mb / model_mb:.2f}× file)",
+                 f"{torch_r['max_rss_kb'] / 1024:.0f}", f"{ort_r['max_rss_kb'] / 1024:.0f}", "—", "—"))
+    agree_torch = cosine_rows(ours_vectors, torch_r["vectors"])
+    agree_ort = cosine_rows(ort_r["vectors"], torch_r["vectors"])
+
+    header = ("", "ours", "PyTorch", "ONNX Runtime", "ours vs PyTorch", "ours vs ORT")
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    lines = []
+    env = ours.get("openblas_coretype_env")
+    lines.append(f"Machine: {cpu_model()}, {os.cpu_count()} cores ({', '.join(cpu_flags())}), "
+                 f"Linux {platform.release()}")
+    lines.append(f"Ours: OpenBLAS core {ours['core']}, {ours['workers']} batch workers × "
+                 f"{ours['blas_threads_per_worker']} OpenBLAS thread (one batch alone: "
+                 f"{ours['blas_threads']} OpenBLAS threads), OPENBLAS_CORETYPE={env or 'unset'}; "
+                 f"PyTorch {torch_r['torch']} with {torch_r['threads']} threads; "
+                 f"ONNX Runtime {ort_r['onnxruntime']} with {ort_r['threads']} intra-op threads")
+    lines.append(f"Inputs: {n} sentences ({ours['tokens']} tokens) from {os.path.relpath(args.sentences, ROOT)}, "
+                 f"batch 32, tokenization included; peak sgemm (1536³) "
+                 + ", ".join(f"{v:.1f} GFLOP/s on {k} thread(s)" for k, v in sorted(ours['peak_gflops'].items())))
+    lines.append(f"Agreement on the first {len(check_lines)} sentences: min cosine ours/PyTorch {agree_torch:.7f}, "
+                 f"ONNX Runtime/PyTorch {agree_ort:.7f}")
+    lines.append(f"Load average (1 min): {load_before:.2f} before, {load_after:.2f} after; command: {command}")
+    lines.append("")
+    fmt = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"
+    lines.append(fmt(header))
+    lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    lines += [fmt(r) for r in rows]
+    print("\n".join(lines))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"ours": {k: v for k, v in ours.items()}, "torch": {k: v for k, v in torch_r.items() if k != "vectors"},
+                       "ort": {k: v for k, v in ort_r.items() if k != "vectors"}, "torch_step": torch_step,
+                       "ours_step": our_step, "cold": {"ours": ours_cold, "python": py_cold},
+                       "ours_rss_kb": ours_rss, "load": [load_before, load_after]}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

