@@ -12,7 +12,13 @@ struct Bench: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @Option(help: "Sentences, one per line.")
-    var sentences: String
+    var sentences: String?
+    @Flag(help: "Time full fine-tuning steps instead (forward, backward, AdamW) on random tokens.")
+    var trainStep = false
+    @Option(help: "Tokens per row for --train-step.")
+    var length = 64
+    @Option(help: "Timed steps for --train-step (after 2 warm-up steps).")
+    var steps = 5
     @Option(help: "Sentences per forward pass.")
     var batchSize = 32
     @Option(help: "Timed passes over all sentences (after one warm-up pass).")
@@ -22,9 +28,19 @@ struct Bench: ParsableCommand {
     @Option(help: "Square size of the sgemm that measures this machine's peak (0: skip).")
     var peakSize = 1536
 
+    func validate() throws {
+        if !trainStep, sentences == nil { throw ValidationError("--sentences is needed (or --train-step)") }
+    }
+
     func run() throws {
         try reportingErrors {
-            let text = try String(contentsOfFile: sentences, encoding: .utf8)
+            if trainStep {
+                let seconds = try FineTuner.timeSteps(source: model.directory(default: "all-MiniLM-L6-v2"),
+                                                      batchSize: batchSize, length: length, steps: steps)
+                emit("{\"core\":\(JSON.string(BLAS.coreName)),\"blas_threads\":\(BLAS.threads),\"step_seconds\":\(JSON.array(seconds) { "\($0)" })}")
+                return
+            }
+            let text = try String(contentsOfFile: sentences!, encoding: .utf8)
             let lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
             let embedder = try SentenceEmbedder(directory: model.directory(default: "all-MiniLM-L6-v2"))
             let c = embedder.config
