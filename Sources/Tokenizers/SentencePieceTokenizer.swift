@@ -135,11 +135,7 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
         var first = try pieces(of: text)
         var second = try pair.map(pieces(of:))
         if let limit {
-            let (keepFirst, keepSecond) = try Truncation.keep(
-                first: first.count, second: second?.count, budget: limit - specialCount,
-                strategy: truncation, maxLength: limit)
-            first.truncate(to: keepFirst)
-            if let keepSecond { second?.truncate(to: keepSecond) }
+            try Truncation.apply(to: &first, &second, maxLength: limit, specialCount: specialCount, strategy: truncation)
         }
         return assemble(first, second)
     }

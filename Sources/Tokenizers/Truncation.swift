@@ -1,5 +1,15 @@
 /// Hugging Face `tokenizers`' truncation of a sequence or a pair (`truncate_encodings`).
 enum Truncation {
+    /// Cuts `first` and `second` in place so that they and `specialCount` special tokens
+    /// fit in `maxLength`, as `strategy` says.
+    static func apply(to first: inout Pieces, _ second: inout Pieces?, maxLength: Int, specialCount: Int,
+                      strategy: TruncationStrategy) throws {
+        let (keepFirst, keepSecond) = try keep(first: first.count, second: second?.count, budget: maxLength - specialCount,
+                                               strategy: strategy, maxLength: maxLength)
+        first.truncate(to: keepFirst)
+        if let keepSecond { second?.truncate(to: keepSecond) }
+    }
+
     /// How many tokens of each sequence to keep so that both fit in `budget` tokens (the
     /// maximum length less the special tokens). `longestFirst` on a pair keeps the shorter
     /// whole when the longer can absorb the cut; otherwise each keeps half, the odd token going
