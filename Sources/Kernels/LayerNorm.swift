@@ -4,19 +4,9 @@ public enum LayerNormKernel {
         _ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
         gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Float
     ) {
-        let invCols = 1 / Float(cols)
         for r in 0..<rows {
             let row = x + r * cols
-            let mean = Vector.sum(row, count: cols) * invCols
-            var variance: Float = 0
-            Vector.forEachChunk(count: cols) { i in
-                let d = Vector.load(row + i) - SIMD16(repeating: mean)
-                variance += (d * d).sum()
-            } tail: { i in
-                let d = row[i] - mean
-                variance += d * d
-            }
-            let scale = 1 / (variance * invCols + eps).squareRoot()
+            let (mean, scale) = statistics(row, cols: cols, eps: eps)
             Vector.forEachChunk(count: cols) { i in
                 let v = (Vector.load(row + i) - SIMD16(repeating: mean)) * scale
                 Vector.store(v * Vector.load(gamma + i) + Vector.load(beta + i), to: row + i)
@@ -24,6 +14,23 @@ public enum LayerNormKernel {
                 row[i] = (row[i] - mean) * scale * gamma[i] + beta[i]
             }
         }
+    }
+
+    /// A row's mean and 1/√(variance + eps) (biased variance, as torch), two passes in SIMD;
+    /// shared by `apply` and the training forward `applySaving`.
+    @inline(__always)
+    static func statistics(_ row: UnsafeMutablePointer<Float>, cols: Int, eps: Float) -> (mean: Float, inverseStd: Float) {
+        let invCols = 1 / Float(cols)
+        let mean = Vector.sum(row, count: cols) * invCols
+        var variance: Float = 0
+        Vector.forEachChunk(count: cols) { i in
+            let d = Vector.load(row + i) - SIMD16(repeating: mean)
+            variance += (d * d).sum()
+        } tail: { i in
+            let d = row[i] - mean
+            variance += d * d
+        }
+        return (mean, 1 / (variance * invCols + eps).squareRoot())
     }
 
     /// Naive twin: two passes in Double.

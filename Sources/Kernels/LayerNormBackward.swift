@@ -8,19 +8,9 @@ extension LayerNormKernel {
         gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Float,
         normalized xhat: UnsafeMutablePointer<Float>, inverseStd rstd: UnsafeMutablePointer<Float>
     ) {
-        let invCols = 1 / Float(cols)
         for r in 0..<rows {
             let row = x + r * cols, hat = xhat + r * cols
-            let mean = Vector.sum(row, count: cols) * invCols
-            var variance: Float = 0
-            Vector.forEachChunk(count: cols) { i in
-                let d = Vector.load(row + i) - SIMD16(repeating: mean)
-                variance += (d * d).sum()
-            } tail: { i in
-                let d = row[i] - mean
-                variance += d * d
-            }
-            let scale = 1 / (variance * invCols + eps).squareRoot()
+            let (mean, scale) = statistics(row, cols: cols, eps: eps)
             rstd[r] = scale
             Vector.forEachChunk(count: cols) { i in
                 let v = (Vector.load(row + i) - SIMD16(repeating: mean)) * scale
