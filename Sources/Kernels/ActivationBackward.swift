@@ -1,21 +1,27 @@
 import Foundation
 
+private typealias V = SIMD16<Float>
+
 extension Activation {
     /// grad (count) *= act′(x), where x holds the activation's inputs (count).
     public func backward(inputs x: UnsafePointer<Float>, grad g: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
         case .gelu:
-            let invSqrt2: Float = 0.70710678118654752440, invSqrt2Pi: Float = 0.39894228040143267794
-            for i in 0..<count {
-                let v = x[i]
-                g[i] *= 0.5 * (1 + erff(v * invSqrt2)) + v * invSqrt2Pi * expf(-0.5 * v * v)
+            // act′(x) = Φ(x) + x·φ(x) = ½(1 + erf(x/√2)) + x·e^{−x²/2}/√(2π)
+            let invSqrt2 = V(repeating: 0.70710678118654752440), invSqrt2Pi = V(repeating: 0.39894228040143267794)
+            Vector.update(g, with: x, count: count) { v, d in
+                let cdf: V = 0.5 * (1 + FastMath.erf(v * invSqrt2))
+                let pdf: V = invSqrt2Pi * FastMath.exp(-0.5 * v * v)
+                return d * cdf.addingProduct(v, pdf)
             }
         case .geluTanh:
-            let c: Float = 0.79788456080286535588
-            for i in 0..<count {
-                let v = x[i]
-                let t = tanhf(c * (v + 0.044715 * v * v * v))
-                g[i] *= 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c * (1 + 3 * 0.044715 * v * v)
+            let c = V(repeating: 0.79788456080286535588), k = V(repeating: 0.044715)
+            Vector.update(g, with: x, count: count) { v, d in
+                let v2: V = v * v
+                let t: V = FastMath.tanh(c * v.addingProduct(k * v, v2))
+                let inner: V = c * (1 + 3 * k * v2)
+                let slope: V = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * inner
+                return d * slope
             }
         case .relu:
             for i in 0..<count where x[i] <= 0 { g[i] = 0 }

@@ -58,4 +58,19 @@ enum Vector {
             for j in 0..<(count - i) { x[i + j] = v[j] }
         }
     }
+
+    /// g[i] = f(x-chunk, g-chunk) for every 16-float chunk, in place on g; the last partial
+    /// chunk is padded with zeros (in both) and the padding is never stored.
+    @inline(__always) @usableFromInline
+    static func update(_ g: UnsafeMutablePointer<Float>, with x: UnsafePointer<Float>, count: Int,
+                       _ f: (SIMD16<Float>, SIMD16<Float>) -> SIMD16<Float>) {
+        var i = 0
+        while i + 16 <= count { store(f(load(x + i), load(g + i)), to: g + i); i += 16 }
+        if i < count {
+            var (xv, gv) = (SIMD16<Float>(), SIMD16<Float>())
+            for j in 0..<(count - i) { (xv[j], gv[j]) = (x[i + j], g[i + j]) }
+            gv = f(xv, gv)
+            for j in 0..<(count - i) { g[i + j] = gv[j] }
+        }
+    }
 }

@@ -63,7 +63,9 @@ func norm(_ a: [Float]) -> Double { a.reduce(0) { $0 + Double($1) * Double($1) }
         #expect(b.values == (try reference.tensor("full.init.classifier.bias").values))
     }
 
-    @Test func fullFineTuningMatchesPyTorch() throws {
+    /// One worker, and two (each batch's halves on two threads, gradients summed).
+    @Test(arguments: [1, 2])
+    func fullFineTuningMatchesPyTorch(workers: Int) throws {
         let directory = try Checkout.model("all-MiniLM-L6-v2")
         let tokenizer = try directory.loadTokenizer()
         let encodings = try golden.sentences.map { try tokenizer.encode($0, maxLength: golden.maxLength) }
@@ -72,7 +74,7 @@ func norm(_ a: [Float]) -> Double { a.reduce(0) { $0 + Double($1) * Double($1) }
         let model = try SequenceClassifierTraining(
             config: directory.config, checkpoint: checkpoint,
             classifier: initialClassifier(labels: 2, hidden: 384, seed: golden.seed),
-            encodings: encodings, padId: tokenizer.padId, dropout: 0)
+            encodings: encodings, padId: tokenizer.padId, dropout: 0, workers: workers)
         let optimizer = Optimizer(model.parameters, learningRate: golden.full.learningRate,
                                   schedule: LinearSchedule(totalSteps: golden.totalSteps))
         var losses: [Double] = []

@@ -27,6 +27,18 @@ final class Parameter {
         decays = !(name.hasSuffix("bias") || name.contains("LayerNorm"))
     }
 
+    /// The same values with a gradient of its own (and no moments): what a second
+    /// training worker accumulates into before its gradient joins the owner's.
+    init(sharingValuesOf owner: Parameter) {
+        name = owner.name
+        shape = owner.shape
+        value = owner.value
+        grad = Buffer(owner.count)
+        m = Buffer(0)
+        v = Buffer(0)
+        decays = owner.decays
+    }
+
     var tensor: Tensor { Tensor(shape: shape, values: value.values) }
 }
 
@@ -34,10 +46,22 @@ final class Parameter {
 final class ParameterSet {
     private(set) var all: [Parameter] = []
     private var byName: [String: Parameter] = [:]
+    /// Set for a worker's replica: `add` then shares the owner's values instead of copying.
+    let owner: ParameterSet?
+
+    init(sharingValuesOf owner: ParameterSet? = nil) { self.owner = owner }
 
     func add(_ name: String, _ tensor: Tensor) -> Parameter {
         precondition(byName[name] == nil, "parameter \(name) added twice")
-        let p = Parameter(name: name, shape: tensor.shape, values: tensor.pointer)
+        let p: Parameter
+        if let owner {
+            guard let shared = owner[name], shared.shape == tensor.shape else {
+                preconditionFailure("replica parameter \(name) \(tensor.shape) has no twin in the owner")
+            }
+            p = Parameter(sharingValuesOf: shared)
+        } else {
+            p = Parameter(name: name, shape: tensor.shape, values: tensor.pointer)
+        }
         all.append(p)
         byName[name] = p
         return p
@@ -64,19 +88,56 @@ final class ParameterSet {
         return norm
     }
 
-    /// One AdamW step over every parameter.
+    /// One AdamW step over every parameter, each tensor's two halves on two threads
+    /// (the update is element-wise, so the split changes no value).
     func adamW(_ h: AdamW, learningRate: Float, step: Int) {
-        for p in all {
-            TrainingKernels.adamW(p.pointer, grad: p.grad.pointer, m: p.m.pointer, v: p.v.pointer, count: p.count,
-                                  learningRate: learningRate, beta1: h.beta1, beta2: h.beta2, eps: h.eps,
-                                  weightDecay: p.decays ? h.weightDecay : 0, step: step)
+        let parameters = all
+        Self.onHalves { half in
+            for p in parameters {
+                let range = Self.half(half, of: p.count)
+                TrainingKernels.adamW(p.pointer + range.lowerBound, grad: p.grad.pointer + range.lowerBound,
+                                      m: p.m.pointer + range.lowerBound, v: p.v.pointer + range.lowerBound,
+                                      count: range.count, learningRate: learningRate, beta1: h.beta1, beta2: h.beta2,
+                                      eps: h.eps, weightDecay: p.decays ? h.weightDecay : 0, step: step)
+            }
         }
+    }
+
+    /// Adds a replica's gradients to these and clears the replica's.
+    func absorbGradients(of replica: ParameterSet) {
+        let pairs = Array(zip(all, replica.all))
+        Self.onHalves { half in
+            for (p, q) in pairs {
+                let range = Self.half(half, of: p.count)
+                Elementwise.add(q.grad.pointer + range.lowerBound, to: p.grad.pointer + range.lowerBound, count: range.count)
+                (q.grad.pointer + range.lowerBound).update(repeating: 0, count: range.count)
+            }
+        }
+    }
+
+    /// Runs `body(0)` and `body(1)` on two threads.
+    static func onHalves(_ body: (Int) -> Void) {
+        withoutActuallyEscaping(body) { body in
+            let work = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: 2) { work.value($0) }
+        }
+    }
+
+    static func half(_ k: Int, of count: Int) -> Range<Int> {
+        let cut = count / 2
+        return k == 0 ? 0..<cut : cut..<count
     }
 
     /// Values as tensors by name, for a checkpoint.
     func tensors() -> [String: Tensor] {
         Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0.tensor) })
     }
+}
+
+/// A value handed to worker threads that take care themselves not to race on it.
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
 
 /// AdamW's hyper-parameters (torch.optim.AdamW's, with the weight decay Hugging Face uses).

@@ -22,25 +22,36 @@ func initialClassifier(labels: Int, hidden: Int, seed: UInt64) -> (weight: Tenso
 
 /// BertForSequenceClassification with gradients: the encoder, the pooler
 /// tanh(dense(h[CLS])), dropout, the classifier Linear; cross-entropy.
+///
+/// With two workers, a batch's halves run at once on the two cores (one OpenBLAS thread
+/// each): the second half through a replica that shares these weights and accumulates
+/// its own gradients, which are then added to ours. Element-wise work, which would leave
+/// one core idle under OpenBLAS's threads, runs on both.
 final class SequenceClassifierTraining: TrainableClassifier {
     let config: Config
-    let parameters = ParameterSet()
+    let parameters: ParameterSet
     let embeddings: TrainableEmbeddings
     let layers: [TrainableEncoderLayer]
     let pooler, classifier: TrainableLinear
     let dropout: Dropout
     let encodings: [Encoding]
     let padId: Int
+    /// The second worker's replica (nil with one worker).
+    private var replica: SequenceClassifierTraining?
     var labelCount: Int { classifier.outFeatures }
 
     /// Loads every encoder and pooler tensor of `checkpoint` (as `Encoder` checks them)
-    /// and takes the classifier's initial weights.
+    /// and takes the classifier's initial weights. `workers`: 1, or 2 to split each batch
+    /// in halves over the two cores.
     init(config c: Config, checkpoint: SafetensorsFile, classifier head: (weight: Tensor, bias: Tensor),
-         encodings: [Encoding], padId: Int, dropout p: Float) throws {
+         encodings: [Encoding], padId: Int, dropout p: Float, workers: Int = min(Threading.batchWorkers, 2),
+         sharingValuesOf owner: ParameterSet? = nil) throws {
         config = c
+        let parameters = ParameterSet(sharingValuesOf: owner)
+        self.parameters = parameters
         let root = Weights(checkpoint).scope("")
         embeddings = try TrainableEmbeddings(parameters, from: root.scope("embeddings"), config: c, dropout: p)
-        layers = try (0..<c.numHiddenLayers).map { [parameters] in
+        layers = try (0..<c.numHiddenLayers).map {
             try TrainableEncoderLayer(parameters, "encoder.layer.\($0)", from: root.scope("encoder.layer.\($0)"),
                                       config: c, attentionDropout: p, hiddenDropout: p)
         }
@@ -50,15 +61,52 @@ final class SequenceClassifierTraining: TrainableClassifier {
         dropout = Dropout(p: p)
         self.encodings = encodings
         self.padId = padId
+        if workers > 1, owner == nil {
+            replica = try SequenceClassifierTraining(config: c, checkpoint: checkpoint, classifier: head, encodings: encodings,
+                                                     padId: padId, dropout: p, workers: 1, sharingValuesOf: parameters)
+        }
     }
 
+    /// Training with dropout draws the first half's masks from `rng` and the second
+    /// half's from a generator seeded by `rng`'s next value, so a run is reproducible for
+    /// a given worker count.
     func run(_ examples: [Int], labels: [Int], training: Bool, rng: inout SplitMix64?) -> (loss: Float, logits: [Float]) {
-        var noRNG: SplitMix64? = nil
-        return training ? pass(examples, labels: labels, backward: true, rng: &rng)
-                        : pass(examples, labels: labels, backward: false, rng: &noRNG)
+        var generators: [SplitMix64?] = [training ? rng : nil, nil]
+        guard let replica, examples.count >= 2 else {
+            let result = pass(examples, labels: labels, backward: training, weight: 1, rng: &generators[0])
+            if training { rng = generators[0] }
+            return result
+        }
+        if training, rng != nil { generators[1] = SplitMix64(seed: generators[0]!.next()) }
+        let cut = (examples.count + 1) / 2
+        let halves = [0..<cut, cut..<examples.count]
+        let models = [self, replica]
+        var results: [(loss: Float, logits: [Float])] = [(0, []), (0, [])]
+        let saved = BLAS.threads
+        BLAS.threads = 1
+        results.withUnsafeMutableBufferPointer { out in
+            generators.withUnsafeMutableBufferPointer { gens in
+                let shared = UncheckedSendable((out, gens))
+                ParameterSet.onHalves { k in
+                    let (out, gens) = shared.value
+                    let h = halves[k]
+                    out[k] = models[k].pass(Array(examples[h]), labels: Array(labels[h]), backward: training,
+                                            weight: Float(h.count) / Float(examples.count), rng: &gens[k])
+                }
+            }
+        }
+        BLAS.threads = saved
+        if training {
+            parameters.absorbGradients(of: replica.parameters)
+            rng = generators[0]
+        }
+        let loss = (results[0].loss * Float(cut) + results[1].loss * Float(examples.count - cut)) / Float(examples.count)
+        return (loss, results[0].logits + results[1].logits)
     }
 
-    private func pass(_ examples: [Int], labels: [Int], backward: Bool, rng: inout SplitMix64?) -> (loss: Float, logits: [Float]) {
+    /// One forward (and backward) over `examples`; `weight` scales the mean loss's
+    /// gradient, the share of the whole batch these examples are.
+    private func pass(_ examples: [Int], labels: [Int], backward: Bool, weight: Float, rng: inout SplitMix64?) -> (loss: Float, logits: [Float]) {
         let batch = Batch(examples.map { encodings[$0] }, padId: padId)
         let (B, T, C, L) = (batch.size, batch.length, config.hiddenSize, labelCount)
         let x = Buffer(batch.rows * C)
@@ -80,6 +128,7 @@ final class SequenceClassifierTraining: TrainableClassifier {
         let loss = TrainingKernels.crossEntropy(logits: logits.pointer, labels: labels, rows: B, cols: L,
                                                 grad: backward ? dLogits.pointer : nil)
         guard backward else { return (loss, logits.values) }
+        if weight != 1 { TrainingKernels.scale(dLogits.pointer, by: weight, count: B * L) }
         let dPooled = Buffer(B * C)
         classifier.backward(dLogits.pointer, input: dropped.pointer, rows: B, dx: dPooled.pointer)
         if let mask { TrainingKernels.multiply(dPooled.pointer, by: mask.pointer, count: B * C) }
