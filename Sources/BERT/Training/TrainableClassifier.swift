@@ -2,6 +2,12 @@ import Foundation
 import Kernels
 import Tokenizers
 
+#if os(Linux)
+/// glibc's mallopt(3), which <malloc.h> declares and the Glibc module does not export.
+@_silgen_name("mallopt")
+private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+#endif
+
 /// A classifier the fine-tuner can train: given example indices and their class ids,
 /// logits (B, L) and the mean cross-entropy, with gradients accumulated when training.
 protocol TrainableClassifier: AnyObject {
@@ -61,10 +67,21 @@ final class SequenceClassifierTraining: TrainableClassifier {
         dropout = Dropout(p: p)
         self.encodings = encodings
         self.padId = padId
+        if owner == nil { Self.keepFreedMemory() }
         if workers > 1, owner == nil {
             replica = try SequenceClassifierTraining(config: c, checkpoint: checkpoint, classifier: head, encodings: encodings,
                                                      padId: padId, dropout: p, workers: 1, sharingValuesOf: parameters)
         }
+    }
+
+    /// A step allocates and frees a few hundred MB of activations. glibc would hand big
+    /// blocks back to the kernel and take them again next step, zero-filling every page
+    /// (7% of a step); keeping freed memory in the heap avoids that.
+    private static func keepFreedMemory() {
+        #if os(Linux)
+        _ = glibcMallopt(-3, 32 << 20)  // M_MMAP_THRESHOLD: blocks up to 32 MB come from the heap
+        _ = glibcMallopt(-1, 1 << 30)   // M_TRIM_THRESHOLD: keep up to 1 GB of freed heap
+        #endif
     }
 
     /// Training with dropout draws the first half's masks from `rng` and the second
@@ -108,14 +125,14 @@ final class SequenceClassifierTraining: TrainableClassifier {
     /// gradient, the share of the whole batch these examples are.
     private func pass(_ examples: [Int], labels: [Int], backward: Bool, weight: Float, rng: inout SplitMix64?) -> (loss: Float, logits: [Float]) {
         let batch = Batch(examples.map { encodings[$0] }, padId: padId)
-        let (B, T, C, L) = (batch.size, batch.length, config.hiddenSize, labelCount)
-        let x = Buffer(batch.rows * C)
+        let (B, C, L, starts) = (batch.size, config.hiddenSize, labelCount, batch.starts)
+        let x = Buffer(batch.tokens * C)  // (ΣL, C): real tokens only
         let savedEmbeddings = embeddings.forward(batch, into: x.pointer, rng: &rng)
         var saved: [TrainableEncoderLayer.Saved] = []
         for layer in layers { saved.append(layer.forward(x.pointer, batch: batch, rng: &rng)) }
         // pooled (B, C) = tanh(dense(h[CLS])) → dropout → logits (B, L)
         let cls = Buffer(B * C)
-        for b in 0..<B { (cls.pointer + b * C).update(from: x.pointer + b * T * C, count: C) }
+        for b in 0..<B { (cls.pointer + b * C).update(from: x.pointer + starts[b] * C, count: C) }
         let pooled = Buffer(B * C)
         pooler.forward(cls.pointer, rows: B, into: pooled.pointer)
         TrainingKernels.tanh(pooled.pointer, count: B * C)
@@ -135,8 +152,8 @@ final class SequenceClassifierTraining: TrainableClassifier {
         TrainingKernels.tanhBackward(outputs: pooled.pointer, grad: dPooled.pointer, count: B * C)
         let dCls = Buffer(B * C)
         pooler.backward(dPooled.pointer, input: cls.pointer, rows: B, dx: dCls.pointer)
-        let dx = Buffer(batch.rows * C)
-        for b in 0..<B { (dx.pointer + b * T * C).update(from: dCls.pointer + b * C, count: C) }
+        let dx = Buffer(batch.tokens * C)
+        for b in 0..<B { (dx.pointer + starts[b] * C).update(from: dCls.pointer + b * C, count: C) }
         for (layer, s) in zip(layers, saved).reversed() { layer.backward(dx.pointer, saved: s, batch: batch) }
         embeddings.backward(dx.pointer, saved: savedEmbeddings, batch: batch)
         return (loss, logits.values)

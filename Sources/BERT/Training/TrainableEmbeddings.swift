@@ -27,35 +27,35 @@ struct TrainableEmbeddings {
         var mask: Buffer?
     }
 
-    /// ids, typeIds: (B, T) → x: (B·T, C)
+    /// ids, typeIds: (B, T) → x: (ΣL, C), the real tokens one sequence after another.
     func forward(_ batch: Batch, into x: UnsafeMutablePointer<Float>, rng: inout SplitMix64?) -> Saved {
-        let C = hidden
+        let (C, N, starts) = (hidden, batch.tokens, batch.starts)
         for b in 0..<batch.size {
-            for t in 0..<batch.length {
+            for t in 0..<batch.lengths[b] {
                 let r = b * batch.length + t
-                let row = x + r * C
+                let row = x + (starts[b] + t) * C
                 row.update(from: word.pointer + batch.ids[r] * C, count: C)
                 Elementwise.add(position.pointer + t * C, to: row, count: C)
                 Elementwise.add(tokenType.pointer + batch.typeIds[r] * C, to: row, count: C)
             }
         }
         let s = Saved()
-        s.norm = norm.forward(x, rows: batch.rows)
-        s.mask = dropout.mask(batch.rows * C, &rng)
-        if let m = s.mask { TrainingKernels.multiply(x, by: m.pointer, count: batch.rows * C) }
+        s.norm = norm.forward(x, rows: N)
+        s.mask = dropout.mask(N * C, &rng)
+        if let m = s.mask { TrainingKernels.multiply(x, by: m.pointer, count: N * C) }
         return s
     }
 
-    /// dx: dL/dx (B·T, C), consumed.
+    /// dx: dL/dx (ΣL, C), consumed.
     func backward(_ dx: UnsafeMutablePointer<Float>, saved s: Saved, batch: Batch) {
-        let (C, N) = (hidden, batch.rows)
+        let (C, N, starts) = (hidden, batch.tokens, batch.starts)
         if let m = s.mask { TrainingKernels.multiply(dx, by: m.pointer, count: N * C) }
         let de = Buffer(N * C)
         norm.backward(dx, saved: s.norm, rows: N, into: de.pointer)
         for b in 0..<batch.size {
             for t in 0..<batch.lengths[b] {
                 let r = b * batch.length + t
-                let row = UnsafePointer(de.pointer + r * C)
+                let row = UnsafePointer(de.pointer + (starts[b] + t) * C)
                 if batch.ids[r] != padId { Elementwise.add(row, to: word.grad.pointer + batch.ids[r] * C, count: C) }
                 Elementwise.add(row, to: position.grad.pointer + t * C, count: C)
                 Elementwise.add(row, to: tokenType.grad.pointer + batch.typeIds[r] * C, count: C)

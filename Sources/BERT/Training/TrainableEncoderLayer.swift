@@ -35,7 +35,7 @@ struct TrainableEncoderLayer {
     }
 
     final class Saved {
-        let input, q, k, v, context, attended: Buffer  // (N, C); attended: h₁, the attention block's output
+        let input, q, k, v, context, attended: Buffer  // (N, C), N = ΣL; attended: h₁, the attention block's output
         let probs: Buffer                               // Σ_b H·L_b² softmax outputs, before dropout
         var probsMask: Buffer?                          // the same layout
         let probOffsets: [Int]                          // where row b's (H, L_b, L_b) block starts
@@ -45,7 +45,7 @@ struct TrainableEncoderLayer {
         let inner, activated: Buffer                    // (N, I): before and after the activation
 
         init(batch: Batch, hidden C: Int, intermediate I: Int, heads H: Int) {
-            let N = batch.rows
+            let N = batch.tokens
             (input, q, k, v, context, attended) = (Buffer(N * C), Buffer(N * C), Buffer(N * C), Buffer(N * C), Buffer(N * C), Buffer(N * C))
             var offsets: [Int] = [], at = 0
             for L in batch.lengths { offsets.append(at); at += H * L * L }
@@ -55,9 +55,10 @@ struct TrainableEncoderLayer {
         }
     }
 
-    /// x: (B·T, C), updated in place. Rows past a sequence's length take no part.
+    /// x: (ΣL, C), the batch's real tokens one sequence after another, updated in place.
     func forward(_ x: UnsafeMutablePointer<Float>, batch: Batch, rng: inout SplitMix64?) -> Saved {
-        let (C, D, T, N, I) = (hidden, headSize, batch.length, batch.rows, intermediate.outFeatures)
+        let (C, D, T, N, I) = (hidden, headSize, batch.length, batch.tokens, intermediate.outFeatures)
+        let starts = batch.starts
         let s = Saved(batch: batch, hidden: C, intermediate: I, heads: heads)
         s.input.pointer.update(from: x, count: N * C)
         query.forward(x, rows: N, into: s.q.pointer)
@@ -67,7 +68,7 @@ struct TrainableEncoderLayer {
         let scale = 1 / Float(D).squareRoot()
         let scratch = Buffer(T * T)
         for b in 0..<batch.size {
-            let L = batch.lengths[b], base = b * T * C
+            let L = batch.lengths[b], base = starts[b] * C
             for h in 0..<heads {
                 let head = base + h * D
                 let p = s.probs.pointer + s.probOffsets[b] + h * L * L
@@ -106,10 +107,11 @@ struct TrainableEncoderLayer {
         return s
     }
 
-    /// dOut: dL/dh₂ (N, C) → dL/dx (N, C), written into dOut; accumulates every
+    /// dOut: dL/dh₂ (ΣL, C) → dL/dx (ΣL, C), written into dOut; accumulates every
     /// parameter's gradient.
     func backward(_ dOut: UnsafeMutablePointer<Float>, saved s: Saved, batch: Batch) {
-        let (C, D, T, N, I) = (hidden, headSize, batch.length, batch.rows, intermediate.outFeatures)
+        let (C, D, T, N, I) = (hidden, headSize, batch.length, batch.tokens, intermediate.outFeatures)
+        let starts = batch.starts
         // Feed-forward block.
         let dz = Buffer(N * C)
         outputNorm.backward(dOut, saved: s.outputNorm, rows: N, into: dz.pointer)
@@ -129,7 +131,7 @@ struct TrainableEncoderLayer {
         let scale = 1 / Float(D).squareRoot()
         let dProbs = Buffer(T * T), used = Buffer(T * T)
         for b in 0..<batch.size {
-            let L = batch.lengths[b], base = b * T * C
+            let L = batch.lengths[b], base = starts[b] * C
             for h in 0..<heads {
                 let head = base + h * D
                 let at = s.probOffsets[b] + h * L * L
