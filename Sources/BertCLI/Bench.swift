@@ -81,6 +81,8 @@ struct Bench: ParsableCommand {
                 ("blas_threads", "\(BLAS.threads)"),
                 ("workers", "\(Threading.batchWorkers)"),
                 ("blas_threads_per_worker", "\(Threading.batchWorkers > 1 ? 1 : BLAS.threads)"),
+                ("lone_batch", JSON.string(Threading.batchWorkers > 1 && Threading.laneSplit
+                    ? "2 lanes × 1 OpenBLAS thread" : "\(BLAS.threads) OpenBLAS threads")),
                 ("openblas_coretype_env", env["OPENBLAS_CORETYPE"].map(JSON.string) ?? "null"),
                 ("openblas_num_threads_env", env["OPENBLAS_NUM_THREADS"].map(JSON.string) ?? "null"),
                 ("sentences", "\(lines.count)"),
