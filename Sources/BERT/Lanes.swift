@@ -2,12 +2,12 @@ import Foundation
 import Synchronization
 
 /// Two threads for one lone batch (a single sentence, say): the caller and one persistent
-/// helper. OpenBLAS's own threads on products of ~20 rows spent a third of the time
-/// spinning in sched_yield, and left the other core idle through attention and the
-/// element-wise steps; here each core takes whole parts (half the heads, half a product's
-/// output columns) with one OpenBLAS thread.
+/// helper. OpenBLAS's own threads on products of ~20 rows spent about 15% of the samples
+/// in sched_yield, and left the other core idle through attention and the element-wise
+/// steps; here each core takes whole parts (half the heads, half a product's output
+/// columns) with one OpenBLAS thread.
 ///
-/// `split(parts) { part in … }` runs every part once, on whichever thread takes it first,
+/// `split(parts) { part, lane in … }` runs every part once, on whichever thread takes it first,
 /// and returns when all are done. The caller never waits for a helper that has not started
 /// a part (a descheduled helper only costs the parallelism), and waits for one that has.
 final class Lanes: @unchecked Sendable {
@@ -36,7 +36,8 @@ final class Lanes: @unchecked Sendable {
         guard owner.try() else { return nil }
         if !started {
             started = true
-            let thread = Thread { [unowned self] in self.serve() }
+            // The helper serves these lanes for the rest of the process (and keeps them alive).
+            let thread = Thread { self.serve() }
             thread.name = "bert-lane"
             thread.start()
         }
