@@ -12,7 +12,7 @@ import Kernels
 ///   fp32 accumulation (OpenBLAS `cblas_sbgemm`, avx512_bf16): about twice the product
 ///   rate, embeddings within cosine 0.9999 of fp32. Needs the library that
 ///   `tools/build_openblas_bf16` builds (see `BF16` in Kernels).
-public enum Precision: String, Sendable, CaseIterable, Codable {
+public enum Precision: String, Sendable, CaseIterable {
     case fp32, bf16
 
     /// `BERT_PRECISION` when set (fp32 or bf16), else fp32.

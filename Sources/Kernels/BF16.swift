@@ -3,8 +3,9 @@ import Foundation
 /// bfloat16 weight products, the opt-in `bf16` precision: inputs rounded to bf16 (8 bits of
 /// mantissa), products accumulated in fp32 by OpenBLAS's `cblas_sbgemm` (avx512_bf16), about
 /// twice sgemm's rate here. Debian's OpenBLAS has no sbgemm, so the library that
-/// `tools/build_openblas_bf16` builds is opened at run time, privately (RTLD_LOCAL: it
-/// exports the same cblas_* names as the system OpenBLAS, which keeps serving everything else).
+/// `tools/build_openblas_bf16` builds is opened at run time, privately (RTLD_LOCAL and
+/// RTLD_DEEPBIND: it exports the same names as the system OpenBLAS, which keeps serving
+/// everything else).
 ///
 ///     try BF16.check()                        // or BF16.available
 ///     let w = BF16Matrix(converting: weight, rows: out, cols: inFeatures)
@@ -98,10 +99,9 @@ public enum BF16 {
     /// The value of a bf16 bit pattern.
     @inline(__always) public static func float(_ b: UInt16) -> Float { Float(bitPattern: UInt32(b) << 16) }
 
-    /// Threads of the bf16 library (mirrors `BLAS.threads`, which sets both once it is loaded).
-    static func setThreads(_ n: Int) {
-        if isLoaded, let lib = try? loaded.get() { lib.setThreads(Int32(max(1, n))) }
-    }
+    /// The bf16 library runs one thread per caller, always: batch workers call it from both
+    /// cores at once, and with 2 threads of its own a pass took 8× the CPU time (loaded machine).
+    static let threads: Int32 = 1
 
     // MARK: loading
 
@@ -121,7 +121,6 @@ public enum BF16 {
         public let description: String
     }
 
-    nonisolated(unsafe) private static var isLoaded = false
     static let loaded = Result<Library, Unavailable> { () throws(Unavailable) in try load() }
 
     private static func load() throws(Unavailable) -> Library {
@@ -133,7 +132,9 @@ public enum BF16 {
             throw Unavailable(description: "bf16 precision needs OpenBLAS with cblas_sbgemm: run tools/build_openblas_bf16 "
                               + "(looked for \(candidates.joined(separator: ", ")); or set BERT_BF16_BLAS to a library)")
         }
-        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
+        // DEEPBIND: the library's calls to its own exported names (gotoblas_init, sgemv_thread_n, ...)
+        // must reach its own code; by default they bind to the system OpenBLAS, loaded first.
+        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND) else {
             throw Unavailable(description: "\(path): cannot load: \(String(cString: dlerror())); re-run tools/build_openblas_bf16 --force")
         }
         func symbol<T>(_ name: String, as type: T.Type) throws(Unavailable) -> T {
@@ -146,8 +147,7 @@ public enum BF16 {
                           core: try symbol("openblas_get_corename", as: CoreName.self)().map { String(cString: $0) } ?? "unknown",
                           sbgemm: try symbol("cblas_sbgemm", as: Sbgemm.self),
                           setThreads: try symbol("openblas_set_num_threads", as: SetThreads.self))
-        lib.setThreads(Int32(BLAS.threads))
-        isLoaded = true
+        lib.setThreads(threads)
         return lib
     }
 

@@ -13,9 +13,6 @@ public enum BLAS {
     /// Threads OpenBLAS uses for one product.
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }
-        set {
-            openblas_set_num_threads(Int32(max(1, newValue)))
-            BF16.setThreads(newValue)  // the bf16 library's own pool, once it is loaded
-        }
+        set { openblas_set_num_threads(Int32(max(1, newValue))) }
     }
 }
