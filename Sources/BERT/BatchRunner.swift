@@ -11,6 +11,13 @@ public enum Threading {
         if let s = ProcessInfo.processInfo.environment["BERT_WORKERS"], let n = Int(s), n > 0 { return n }
         return ProcessInfo.processInfo.activeProcessorCount
     }()
+
+    /// Whether a lone batch runs on two threads of ours (`Lanes`, one OpenBLAS thread
+    /// each) rather than on OpenBLAS's threads, when two or more workers are allowed.
+    /// On unless `BERT_LANES=0`.
+    nonisolated(unsafe) public static var laneSplit: Bool = {
+        ProcessInfo.processInfo.environment["BERT_LANES"] != "0"
+    }()
 }
 
 extension Encoder {
@@ -21,13 +28,23 @@ extension Encoder {
     func run(_ encodings: [Encoding], batchSize: Int, padId: Int, workers: Int = Threading.batchWorkers,
              _ body: ([Int], Batch, Tensor) -> Void) {
         let chunks = Self.batches(lengths: encodings.map(\.count), batchSize: batchSize)
-        let workers = min(workers, chunks.count)
+        let requested = workers, workers = min(workers, chunks.count)
         let (C, I) = (config.hiddenSize, config.intermediateSize)
         guard workers > 1 else {
             let scratch = Scratch(hidden: C, intermediate: I)
+            // A lone batch (one sentence, say) on our two lanes, when two workers were allowed.
+            let lanes = requested > 1 && Threading.laneSplit ? Lanes.shared.acquire() : nil
+            let saved = BLAS.threads
+            if lanes != nil { BLAS.threads = 1 }
+            defer {
+                if let lanes {
+                    BLAS.threads = saved
+                    lanes.release()
+                }
+            }
             for chunk in chunks {
                 let batch = Batch(chunk.map { encodings[$0] }, padId: padId)
-                body(chunk, batch, self(batch, scratch: scratch))
+                body(chunk, batch, self(batch, scratch: scratch, lanes: lanes))
             }
             return
         }

@@ -34,22 +34,23 @@ public struct Encoder: @unchecked Sendable {
         self(batch, scratch: Scratch(hidden: config.hiddenSize, intermediate: config.intermediateSize))
     }
 
-    /// The same, with working memory that the caller reuses across batches.
-    func callAsFunction(_ batch: Batch, scratch: Scratch) -> Tensor {
+    /// The same, with working memory that the caller reuses across batches, and with
+    /// `lanes`, on two threads (OpenBLAS should then run one thread per product).
+    func callAsFunction(_ batch: Batch, scratch: Scratch, lanes: Lanes? = nil) -> Tensor {
         let C = config.hiddenSize
         let hidden = Tensor(zeros: [batch.size, batch.length, C])
         let x = hidden.mutablePointer
         scratch.reserve(rows: batch.rows, length: batch.length)
         embeddings(batch, into: x)
         guard batch.tokens < batch.rows else {
-            for layer in layers { layer(x, batch: batch, scratch: scratch) }
+            for layer in layers { layer(x, batch: batch, scratch: scratch, lanes: lanes) }
             return hidden
         }
         let (T, packed, starts) = (batch.length, scratch.packed, batch.starts)
         for (b, length) in batch.lengths.enumerated() {
             (packed + starts[b] * C).update(from: x + b * T * C, count: length * C)
         }
-        for layer in layers { layer(packed, batch: batch, scratch: scratch) }
+        for layer in layers { layer(packed, batch: batch, scratch: scratch, lanes: lanes) }
         for (b, length) in batch.lengths.enumerated() {
             (x + b * T * C).update(from: packed + starts[b] * C, count: length * C)
         }

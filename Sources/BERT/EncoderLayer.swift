@@ -9,8 +9,8 @@ struct EncoderLayer {
     }
 
     /// x: (ΣL, C), the batch's real tokens packed (see PackedRows.swift), updated in place.
-    func callAsFunction(_ x: UnsafeMutablePointer<Float>, batch: Batch, scratch: Scratch) {
-        attention(x, batch: batch, scratch: scratch)
-        feedForward(x, rows: batch.tokens, scratch: scratch)
+    func callAsFunction(_ x: UnsafeMutablePointer<Float>, batch: Batch, scratch: Scratch, lanes: Lanes? = nil) {
+        attention(x, batch: batch, scratch: scratch, lanes: lanes)
+        feedForward(x, rows: batch.tokens, scratch: scratch, lanes: lanes)
     }
 }

@@ -16,21 +16,33 @@ struct Linear {
 
     /// x: (rows, in) → y: (rows, out). The bias is copied in first and the product added
     /// to it (beta 1), which saves OpenBLAS's pass that zeroes y and our pass adding the bias.
-    func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows { (y + r * outFeatures).update(from: bias.pointer, count: outFeatures) }
-        product(x, rows: rows, into: y)
+    /// With `columns`, only those output columns of y are written.
+    func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
+                        columns: Range<Int>? = nil) {
+        let cols = columns ?? 0..<outFeatures, out = outFeatures
+        for r in 0..<rows { (y + r * out + cols.lowerBound).update(from: bias.pointer + cols.lowerBound, count: cols.count) }
+        product(x, rows: rows, into: y, columns: cols)
     }
 
     /// y (rows, out) += x · Wᵀ + b: a residual connection fused into the product.
-    func accumulate(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
-        Elementwise.addBias(y, rows: rows, cols: outFeatures, bias: bias.pointer)
-        product(x, rows: rows, into: y)
+    func accumulate(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
+                    columns: Range<Int>? = nil) {
+        let cols = columns ?? 0..<outFeatures, out = outFeatures
+        if cols.count == out {
+            Elementwise.addBias(y, rows: rows, cols: out, bias: bias.pointer)
+        } else {
+            for r in 0..<rows { Elementwise.add(bias.pointer + cols.lowerBound, to: y + r * out + cols.lowerBound, count: cols.count) }
+        }
+        product(x, rows: rows, into: y, columns: cols)
     }
 
-    /// y (rows, out) += x · Wᵀ
-    private func product(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
-        if let bf16 { return BF16.multiply(x, weight: bf16, into: y, rows: rows, beta: 1) }
-        Gemm.multiply(x, weight.pointer, into: y, m: rows, n: outFeatures, k: inFeatures, transposeB: true, beta: 1)
+    /// y[:, cols] += x · W[cols]ᵀ: the weight's rows for those columns are contiguous.
+    private func product(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, columns cols: Range<Int>) {
+        if let bf16 {
+            return BF16.multiply(x, weight: bf16, weightRows: cols, into: y + cols.lowerBound, rows: rows, beta: 1, ldc: outFeatures)
+        }
+        Gemm.multiplyWeight(x, weight.pointer + cols.lowerBound * inFeatures, into: y + cols.lowerBound,
+                            m: rows, n: cols.count, k: inFeatures, beta: 1, ldc: outFeatures)
     }
 }
 

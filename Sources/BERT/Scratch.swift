@@ -10,7 +10,7 @@ final class Scratch {
     private(set) var q, k, v: UnsafeMutablePointer<Float>
     /// (N, C): the batch's real rows, packed.
     private(set) var packed: UnsafeMutablePointer<Float>
-    private(set) var scores: UnsafeMutablePointer<Float>  // (T, T)
+    private var scores: UnsafeMutablePointer<Float>  // (T, T) for each of two lanes
     private(set) var inner: UnsafeMutablePointer<Float>   // (feedForwardRows, I)
     private var all: UnsafeMutablePointer<Float>
     private var rows = 0, length = 0
@@ -31,7 +31,7 @@ final class Scratch {
         guard N > rows || T > length else { return }
         (rows, length) = (max(N, rows), max(T, length))
         let R = rows * hidden
-        let sizes = [R, R, R, R, length * length, Self.feedForwardRows * intermediate]
+        let sizes = [R, R, R, R, 2 * length * length, Self.feedForwardRows * intermediate]
         all.deallocate()
         all = .allocate(capacity: sizes.reduce(0, +))
         q = all
@@ -41,6 +41,9 @@ final class Scratch {
         scores = packed + R
         inner = scores + sizes[4]
     }
+
+    /// Attention scores (T, T) for lane 0 or 1 (see `Lanes`).
+    func scores(lane: Int) -> UnsafeMutablePointer<Float> { scores + lane * length * length }
 
     deinit { all.deallocate() }
 }

@@ -61,11 +61,12 @@ struct Bench: ParsableCommand {
                 passCPU.append(Self.clock(CLOCK_PROCESS_CPUTIME_ID) - c)
             }
             for i in 0..<10 { _ = try embedder.embed(lines[i % lines.count]) }
-            var callTimes: [Double] = []
+            var callTimes: [Double] = [], callCPU: [Double] = []
             for i in 0..<calls {
-                let t = Self.clock()
+                let (t, c) = (Self.clock(), Self.clock(CLOCK_PROCESS_CPUTIME_ID))
                 _ = try embedder.embed(lines[i % lines.count])
                 callTimes.append(Self.clock() - t)
+                callCPU.append(Self.clock(CLOCK_PROCESS_CPUTIME_ID) - c)
             }
             var peak = [String: Double]()
             if peakSize > 0 {
@@ -84,6 +85,8 @@ struct Bench: ParsableCommand {
                 ("blas_threads", "\(BLAS.threads)"),
                 ("workers", "\(Threading.batchWorkers)"),
                 ("blas_threads_per_worker", "\(Threading.batchWorkers > 1 ? 1 : BLAS.threads)"),
+                ("lone_batch", JSON.string(Threading.batchWorkers > 1 && Threading.laneSplit
+                    ? "2 lanes × 1 OpenBLAS thread" : "\(BLAS.threads) OpenBLAS threads")),
                 ("openblas_coretype_env", env["OPENBLAS_CORETYPE"].map(JSON.string) ?? "null"),
                 ("openblas_num_threads_env", env["OPENBLAS_NUM_THREADS"].map(JSON.string) ?? "null"),
                 ("sentences", "\(lines.count)"),
@@ -92,6 +95,7 @@ struct Bench: ParsableCommand {
                 ("pass_seconds", JSON.array(passTimes) { "\($0)" }),
                 ("pass_cpu_seconds", JSON.array(passCPU) { "\($0)" }),
                 ("call_seconds", JSON.array(callTimes) { "\($0)" }),
+                ("call_cpu_seconds", JSON.array(callCPU) { "\($0)" }),
                 ("peak_gflops", "{" + peak.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}"),
             ]
             emit("{" + fields.map { "\(JSON.string($0.0)):\($0.1)" }.joined(separator: ",") + "}")

@@ -53,12 +53,14 @@ public enum BF16 {
     }
 
     /// y (rows, out) = x (rows, in) · wᵀ + beta · y for fp32 x: x is rounded to bf16 in this
-    /// thread's buffer first (rows·in work against the product's rows·in·out).
-    public static func multiply(_ x: UnsafePointer<Float>, weight w: BF16Matrix, into y: UnsafeMutablePointer<Float>,
-                                rows: Int, beta: Float = 0) {
+    /// thread's buffer first (rows·in work against the product's rows·in·out). With
+    /// `weightRows`, only those rows of w: y (rows, weightRows.count) in rows of `ldc`.
+    public static func multiply(_ x: UnsafePointer<Float>, weight w: BF16Matrix, weightRows: Range<Int>? = nil,
+                                into y: UnsafeMutablePointer<Float>, rows: Int, beta: Float = 0, ldc: Int? = nil) {
+        let part = weightRows ?? 0..<w.rows
         let a = ThreadBuffer.current.reserve(rows * w.cols)
         convert(x, into: a, count: rows * w.cols)
-        multiply(a, w.pointer, into: y, m: rows, n: w.rows, k: w.cols, beta: beta)
+        multiply(a, w.pointer + part.lowerBound * w.cols, into: y, m: rows, n: part.count, k: w.cols, beta: beta, ldc: ldc)
     }
 
     /// fp32 → bf16, rounding to nearest, ties to even; NaN stays a (quiet) NaN.

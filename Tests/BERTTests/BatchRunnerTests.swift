@@ -31,7 +31,7 @@ struct BatchRunnerTests {
             return out
         }
         let reference = pooled(batchSize: 1, workers: 1)
-        for (batchSize, workers) in [(3, 2), (8, 1)] {
+        for (batchSize, workers) in [(3, 2), (8, 1), (8, 2)] {  // (8, 2): one batch, on two lanes
             let other = pooled(batchSize: batchSize, workers: workers)
             for (a, b) in zip(reference, other) { #expect(maxAbsDifference(a, b) < 1e-5) }
         }

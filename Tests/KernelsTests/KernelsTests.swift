@@ -35,6 +35,20 @@ struct KernelsTests {
         #expect(fast[5] == 9 && fast[6] == 9)  // outside the block: untouched
     }
 
+    /// Rows few enough for the 16-column blocks (on the SkylakeX family), for 8, and too many.
+    @Test(arguments: [1, 7, 23, 40, 90, 151])
+    mutating func weightProductMatchesNaive(rows m: Int) {
+        // w (n, k) inside rows of 70 floats; c (m, n) inside rows of 110 floats
+        let (n, k, ldw, ldc) = (100, 64, 70, 110)
+        let a = random(m * k), w = random(n * ldw), c0 = random(m * ldc)
+        var fast = c0, slow = c0
+        Gemm.multiplyWeight(a, w, into: &fast, m: m, n: n, k: k, beta: 1, ldw: ldw, ldc: ldc)
+        Gemm.naiveMultiply(a, w, into: &slow, m: m, n: n, k: k, transposeB: true, beta: 1, ldb: ldw, ldc: ldc)
+        #expect(maxDifference(fast, slow) < 1e-4)
+        for r in 0..<m { #expect(fast[r * ldc + n..<(r + 1) * ldc] == c0[r * ldc + n..<(r + 1) * ldc]) }
+        #expect(Gemm.weightBlock(m: m, n: n, k: k) == (!Gemm.hasSmallKernels ? nil : m <= 75 ? 16 : m <= 150 ? 8 : nil))
+    }
+
     @Test mutating func layerNormMatchesNaive() {
         let (rows, cols) = (5, 389)
         let x = random(rows * cols, scale: 4).map { $0 + 3 }, gamma = random(cols), beta = random(cols)

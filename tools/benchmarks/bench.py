@@ -258,7 +258,8 @@ def main():
                  f"Linux {platform.release()}")
     lines.append(f"Ours: OpenBLAS core {ours['core']}, {ours['workers']} batch workers × "
                  f"{ours['blas_threads_per_worker']} OpenBLAS thread (one batch alone: "
-                 f"{ours['blas_threads']} OpenBLAS threads), OPENBLAS_CORETYPE={env or 'unset'}; "
+                 f"{ours.get('lone_batch', str(ours['blas_threads']) + ' OpenBLAS threads')}), "
+                 f"OPENBLAS_CORETYPE={env or 'unset'}; "
                  f"PyTorch {torch_r['torch']} with {torch_r['threads']} threads; "
                  f"ONNX Runtime {ort_r['onnxruntime']} with {ort_r['threads']} intra-op threads")
     lines.append(f"Inputs: {n} sentences ({ours['tokens']} tokens) from {os.path.relpath(args.sentences, ROOT)}, "
