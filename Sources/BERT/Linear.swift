@@ -4,12 +4,14 @@ import Kernels
 struct Linear {
     let weight: Tensor  // (out, in)
     let bias: Tensor    // (out)
+    let bf16: BF16Matrix?  // (out, in), the weight rounded once, when the scope's precision is bf16
     var inFeatures: Int { weight.shape[1] }
     var outFeatures: Int { weight.shape[0] }
 
     init(_ w: WeightScope, in inFeatures: Int, out outFeatures: Int) throws {
         weight = try w.tensor("weight", shape: [outFeatures, inFeatures])
         bias = try w.tensor("bias", shape: [outFeatures])
+        bf16 = w.precision == .bf16 ? BF16Matrix(converting: weight.pointer, rows: outFeatures, cols: inFeatures) : nil
     }
 
     /// x: (rows, in) → y: (rows, out). The bias is copied in first and the product added
@@ -36,6 +38,9 @@ struct Linear {
 
     /// y[:, cols] += x · W[cols]ᵀ: the weight's rows for those columns are contiguous.
     private func product(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, columns cols: Range<Int>) {
+        if let bf16 {
+            return BF16.multiply(x, weight: bf16, weightRows: cols, into: y + cols.lowerBound, rows: rows, beta: 1, ldc: outFeatures)
+        }
         Gemm.multiplyWeight(x, weight.pointer + cols.lowerBound * inFeatures, into: y + cols.lowerBound,
                             m: rows, n: cols.count, k: inFeatures, beta: 1, ldc: outFeatures)
     }

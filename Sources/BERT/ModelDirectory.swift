@@ -23,13 +23,14 @@ public struct ModelDirectory: Sendable {
     }
 
     /// The encoder alone; a classifier directory's head is checked and set aside.
-    public func loadEncoder() throws -> Encoder { try load().encoder }
+    public func loadEncoder(precision: Precision = .fp32) throws -> Encoder { try load(precision: precision).encoder }
 
     /// The encoder and, when the checkpoint has `classifier.*`, its classification head.
     /// Every tensor must be used by one of them.
-    func load() throws -> (encoder: Encoder, head: ClassifierHead?) {
+    func load(precision: Precision = .fp32) throws -> (encoder: Encoder, head: ClassifierHead?) {
+        try precision.check()
         let checkpoint = try SafetensorsFile(path: url.appendingPathComponent("model.safetensors").path)
-        let weights = Weights(checkpoint)
+        let weights = Weights(checkpoint, precision: precision)
         let root = weights.scope("")
         let encoder = try Encoder(root, config: config)
         let hasHead = checkpoint.names.contains { $0.hasPrefix("classifier.") } || config.runtime.classifier != nil

@@ -12,6 +12,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case tokenizer(path: String, reason: String)
     case inputTooLong(tokens: Int, limit: Int)
     case invalidOption(name: String, reason: String)
+    case precisionUnavailable(precision: String, reason: String)
 
     public var description: String {
         let reconvert = "re-run tools/convert (or tools/setup) to rebuild the model directory"
@@ -37,6 +38,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
             return "\(path): \(reason)"
         case .invalidOption(let name, let reason):
             return "\(name) \(reason)"
+        case .precisionUnavailable(let precision, let reason):
+            return "precision \(precision) is not available here: \(reason)"
         case .inputTooLong(let tokens, let limit):
             return "input of \(tokens) tokens exceeds the model's limit of \(limit)"
         }

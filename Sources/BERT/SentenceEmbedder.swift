@@ -13,20 +13,25 @@ public final class SentenceEmbedder: @unchecked Sendable {
     public let pooling: Pooling
     public let normalize: Bool
     public let tokenizer: any Tokenizer
+    /// The arithmetic of the encoder's weight products (see `Precision`).
+    public let precision: Precision
     let encoder: Encoder
 
     /// - Parameters:
     ///   - model: a model directory, or a name under models/ (see `ModelDirectory`).
     ///   - pooling: overrides the model's pooling.
     ///   - normalize: overrides whether vectors are scaled to unit length.
-    public convenience init(model: String = "all-MiniLM-L6-v2", pooling: Pooling? = nil, normalize: Bool? = nil) throws {
-        try self.init(directory: ModelDirectory(resolving: model), pooling: pooling, normalize: normalize)
+    ///   - precision: fp32 or bf16 weight products; default `BERT_PRECISION`, else fp32.
+    public convenience init(model: String = "all-MiniLM-L6-v2", pooling: Pooling? = nil, normalize: Bool? = nil,
+                            precision: Precision? = nil) throws {
+        try self.init(directory: ModelDirectory(resolving: model), pooling: pooling, normalize: normalize, precision: precision)
     }
 
-    public init(directory: ModelDirectory, pooling: Pooling? = nil, normalize: Bool? = nil) throws {
+    public init(directory: ModelDirectory, pooling: Pooling? = nil, normalize: Bool? = nil, precision: Precision? = nil) throws {
         config = directory.config
         tokenizer = try directory.loadTokenizer()
-        encoder = try directory.loadEncoder()
+        self.precision = try precision ?? Precision.fromEnvironment()
+        encoder = try directory.loadEncoder(precision: self.precision)
         self.pooling = pooling ?? config.runtime.pooling
         self.normalize = normalize ?? config.runtime.normalize
     }

@@ -25,16 +25,20 @@ public final class TextClassifier: @unchecked Sendable {
     public let config: Config
     public let tokenizer: any Tokenizer
     public let head: ClassifierHead
+    /// The arithmetic of the encoder's weight products (see `Precision`).
+    public let precision: Precision
     let encoder: Encoder
 
-    public convenience init(model: String) throws {
-        try self.init(directory: ModelDirectory(resolving: model))
+    /// `precision`: fp32 or bf16 weight products; default `BERT_PRECISION`, else fp32.
+    public convenience init(model: String, precision: Precision? = nil) throws {
+        try self.init(directory: ModelDirectory(resolving: model), precision: precision)
     }
 
-    public init(directory: ModelDirectory) throws {
+    public init(directory: ModelDirectory, precision: Precision? = nil) throws {
         config = directory.config
         tokenizer = try directory.loadTokenizer()
-        let (encoder, head) = try directory.load()
+        self.precision = try precision ?? Precision.fromEnvironment()
+        let (encoder, head) = try directory.load(precision: self.precision)
         guard let head else {
             throw ModelError.invalidConfig(
                 path: directory.url.appendingPathComponent("config.json").path,

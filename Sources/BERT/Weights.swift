@@ -7,9 +7,14 @@
 ///     try weights.finish()
 final class Weights {
     let file: SafetensorsFile
+    /// The precision of the encoder layers' products (see `WeightScope.precision`).
+    let precision: Precision
     private var used: Set<String> = []
 
-    init(_ file: SafetensorsFile) { self.file = file }
+    init(_ file: SafetensorsFile, precision: Precision = .fp32) {
+        self.file = file
+        self.precision = precision
+    }
 
     func scope(_ prefix: String) -> WeightScope { WeightScope(weights: self, prefix: prefix) }
 
@@ -42,6 +47,10 @@ struct WeightScope {
     func tensor(_ name: String, shape: [Int]) throws -> Tensor {
         try weights.take(prefix.isEmpty ? name : "\(prefix).\(name)", shape: shape)
     }
+
+    /// The precision a `Linear` loaded here computes in: the chosen one inside the encoder
+    /// layers, fp32 elsewhere (pooler and heads: few rows, and their outputs are the answer).
+    var precision: Precision { prefix.hasPrefix("encoder.layer.") ? weights.precision : .fp32 }
 
     /// Whether the checkpoint has any tensor under this scope.
     var exists: Bool { weights.file.names.contains { $0.hasPrefix(prefix + ".") } }

@@ -11,6 +11,7 @@ struct Bench: ParsableCommand {
         shouldDisplay: false)
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var precision: PrecisionOptions
     @Option(help: "Sentences, one per line.")
     var sentences: String?
     @Flag(help: "Time full fine-tuning steps instead (forward, backward, AdamW) on random tokens.")
@@ -42,7 +43,8 @@ struct Bench: ParsableCommand {
             }
             let text = try String(contentsOfFile: sentences!, encoding: .utf8)
             let lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
-            let embedder = try SentenceEmbedder(directory: model.directory(default: "all-MiniLM-L6-v2"))
+            let embedder = try SentenceEmbedder(directory: model.directory(default: "all-MiniLM-L6-v2"),
+                                                precision: precision.precision)
             let c = embedder.config
             let lengths = try lines.map { try embedder.tokenizer.encode($0, maxLength: c.maxLength).count }
             // Useful work: the encoder's products over real tokens only (no padding), 2 flops a MAC.
@@ -78,6 +80,8 @@ struct Bench: ParsableCommand {
             let env = ProcessInfo.processInfo.environment
             let fields: [(String, String)] = [
                 ("core", JSON.string(BLAS.coreName)),
+                ("precision", JSON.string(embedder.precision.rawValue)),
+                ("bf16_core", embedder.precision == .bf16 ? BF16.library.map { JSON.string($0.core) } ?? "null" : "null"),
                 ("blas_threads", "\(BLAS.threads)"),
                 ("workers", "\(Threading.batchWorkers)"),
                 ("blas_threads_per_worker", "\(Threading.batchWorkers > 1 ? 1 : BLAS.threads)"),

@@ -13,6 +13,7 @@ struct Classify: ParsableCommand {
     static let defaultModel = "sentiment"
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var precision: PrecisionOptions
     @Option(help: "Show the K best labels.")
     var topK: Int?
     @Flag(help: "One JSON object per input.")
@@ -36,7 +37,7 @@ struct Classify: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let classifier = try TextClassifier(directory: model.directory(default: Self.defaultModel))
+            let classifier = try TextClassifier(directory: model.directory(default: Self.defaultModel), precision: precision.precision)
             try input.forEachChunk(of: 256) { texts in
                 let pairs = pair.map { p in texts.map { _ in p } }
                 let results = try stride.map { try classifier.classify(texts, windowOverlap: $0, batchSize: batchSize) }

@@ -7,6 +7,7 @@ struct Embed: ParsableCommand {
         discussion: "Pooling and normalization follow the model's config unless overridden.")
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var precision: PrecisionOptions
     @Option(help: "Pooling over token vectors: \(Pooling.allCases.map(\.rawValue).joined(separator: ", ")).")
     var pooling: Pooling?
     @Flag(name: .customLong("no-normalize"), help: "Do not scale vectors to unit length.")
@@ -23,7 +24,7 @@ struct Embed: ParsableCommand {
         try reportingErrors {
             let embedder = try SentenceEmbedder(
                 directory: model.directory(default: "all-MiniLM-L6-v2"),
-                pooling: pooling, normalize: noNormalize ? false : nil)
+                pooling: pooling, normalize: noNormalize ? false : nil, precision: precision.precision)
             try input.forEachChunk(of: 1024) { texts in
                 for v in try embedder.embed(texts, batchSize: batchSize) {
                     emit(JSON.array(v) { "\($0)" })

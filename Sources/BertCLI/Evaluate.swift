@@ -14,6 +14,7 @@ struct Evaluate: ParsableCommand {
     @Argument(help: "The labelled data (.csv, .tsv or .jsonl).")
     var dataset: String
     @OptionGroup var model: ModelOptions
+    @OptionGroup var precision: PrecisionOptions
     @Flag(help: "One JSON object.")
     var json = false
     @Option(help: "Inputs per forward pass.")
@@ -25,7 +26,7 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let classifier = try TextClassifier(directory: model.directory(default: Classify.defaultModel))
+            let classifier = try TextClassifier(directory: model.directory(default: Classify.defaultModel), precision: precision.precision)
             let result = try classifier.evaluate(Dataset(contentsOf: URL(fileURLWithPath: dataset)), batchSize: batchSize)
             let labels = classifier.labels
             if json {

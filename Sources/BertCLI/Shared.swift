@@ -12,6 +12,16 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
+/// `--precision`, for the verbs that run the encoder forward (not finetune: training is fp32).
+struct PrecisionOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Arithmetic of the encoder's weight products: fp32, or bf16 (faster, cosine ≥ 0.9999 to fp32).",
+        discussion: "Default: $BERT_PRECISION, else fp32. bf16 needs a CPU with avx512_bf16 and the library tools/build_openblas_bf16 builds."))
+    var precision: Precision?
+}
+
+extension Precision: ExpressibleByArgument {}
+
 /// The texts to work on: the arguments, or one per line from standard input.
 struct InputOptions: ParsableArguments {
     @Argument(help: "Texts to process. Without any, one text per line is read from standard input.")

@@ -134,6 +134,7 @@ def main():
     p.add_argument("--quick", action="store_true", help="a smoke run: 64 sentences, 1 pass, 20 calls, 1 cold run, 1 step")
     p.add_argument("--no-build", action="store_true")
     p.add_argument("--json", help="also write every raw figure to this file")
+    p.add_argument("--no-bf16", action="store_true", help="skip ours in bf16 precision (--precision bf16)")
     p.add_argument("--core-sweep", action="store_true",
                    help="only ours: peak sgemm and throughput under each OPENBLAS_CORETYPE")
     args = p.parse_args()
@@ -161,12 +162,25 @@ def main():
 
     common = ["--passes", args.passes, "--calls", args.calls]
     say("ours: throughput, latency, peak sgemm")
-    ours = run_json([BERT, "bench", "--sentences", args.sentences, *map(str, common)])
-    say("ours: agreement, peak memory, cold start")
+    ours = run_json([BERT, "bench", "--precision", "fp32", "--sentences", args.sentences, *map(str, common)])
     with open(args.sentences) as f:
         check_lines = [l.rstrip("\n") for l in f if l.strip()][:64]
+    # The opt-in bf16 precision (tools/build_openblas_bf16), timed the same way right after fp32.
+    bf16, bf16_vectors, bf16_note = None, None, "skipped (--no-bf16)"
+    if not args.no_bf16:
+        say("ours in bf16 precision: throughput, latency, agreement")
+        try:
+            bf16 = run_json([BERT, "bench", "--precision", "bf16", "--peak-size", "0",
+                             "--sentences", args.sentences, *map(str, common)])
+            bf16_vectors = [json.loads(l) for l in subprocess.run(
+                [BERT, "embed", "--precision", "bf16", *check_lines], check=True, capture_output=True,
+                text=True, cwd=ROOT).stdout.splitlines()]
+        except subprocess.CalledProcessError as e:
+            bf16_note = "not run: " + ((e.stderr or "").strip().splitlines() or ["bert bench failed"])[-1]
+            say(bf16_note)
+    say("ours: agreement, peak memory, cold start")
     ours_vectors = [json.loads(l) for l in subprocess.run(
-        [BERT, "embed", *check_lines], check=True, capture_output=True, text=True, cwd=ROOT).stdout.splitlines()]
+        [BERT, "embed", "--precision", "fp32", *check_lines], check=True, capture_output=True, text=True, cwd=ROOT).stdout.splitlines()]
     ours_rss = peak_rss_kb([BERT, "embed"], args.sentences)
     # `bert classify` loads the default sentiment classifier (made by tools/setup): the
     # encoder, its head and the tokenizer, then one forward pass; `bert embed` where it is missing.
@@ -217,6 +231,16 @@ def main():
     g = [flops / min(r["pass_seconds"]) / 1e9 for r in (ours, torch_r, ort_r)]
     rows.append((f"Useful GFLOP/s while embedding (of {peak2:.0f} peak sgemm)",
                  *(f"{x:.1f} ({x / peak2:.0%})" for x in g), "—", "—"))
+    if bf16:
+        t_bf16 = throughput(bf16)
+        rows.append(("Ours in bf16 (`--precision bf16`): embedding throughput, sentences/s",
+                     f"{t_bf16:.1f} ({t_bf16 / t_ours:.2f}× fp32)", "—", "—", ratio(t_bf16, t_torch), ratio(t_bf16, t_ort)))
+        cb, ct, co = (min(r["pass_cpu_seconds"]) for r in (bf16, torch_r, ort_r))
+        rows.append(("Ours in bf16: CPU seconds per pass, all threads",
+                     f"{cb:.2f}", "—", "—", ratio(cb, ct, False), ratio(cb, co, False)))
+        a, b, c2 = lat(bf16, 50), lat(torch_r, 50), lat(ort_r, 50)
+        rows.append((f"Ours in bf16: single-sentence latency p50, ms", f"{a:.2f}", "—", "—",
+                     ratio(a, b, False), ratio(a, c2, False)))
     rss_mb = ours_rss / 1024
     model_mb = os.path.getsize(os.path.join(ROOT, "models", "all-MiniLM-L6-v2", "model.safetensors")) / 2**20
     rows.append(("Peak RSS embedding the sentences, MiB (model file %.1f MiB)" % model_mb,
@@ -224,6 +248,7 @@ def main():
                  f"{torch_r['max_rss_kb'] / 1024:.0f}", f"{ort_r['max_rss_kb'] / 1024:.0f}", "—", "—"))
     agree_torch = cosine_rows(ours_vectors, torch_r["vectors"])
     agree_ort = cosine_rows(ort_r["vectors"], torch_r["vectors"])
+    agree_bf16 = f"{cosine_rows(bf16_vectors, torch_r['vectors']):.7f}" if bf16_vectors else bf16_note
 
     header = ("", "ours", "PyTorch", "ONNX Runtime", "ours vs PyTorch", "ours vs ORT")
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
@@ -241,7 +266,10 @@ def main():
                  f"batch 32, tokenization included; peak sgemm (1536³) "
                  + ", ".join(f"{v:.1f} GFLOP/s on {k} thread(s)" for k, v in sorted(ours['peak_gflops'].items())))
     lines.append(f"Agreement on the first {len(check_lines)} sentences: min cosine ours/PyTorch {agree_torch:.7f}, "
-                 f"ONNX Runtime/PyTorch {agree_ort:.7f}")
+                 f"ONNX Runtime/PyTorch {agree_ort:.7f}, ours in bf16/PyTorch {agree_bf16}")
+    if bf16:
+        lines.append(f"Ours in bf16: weight products by cblas_sbgemm of {bf16.get('bf16_core') or '?'} "
+                     f"(OpenBLAS 0.3.31, tools/build_openblas_bf16); attention scores, softmax, LayerNorm in fp32")
     lines.append(f"Load average (1 min): {load_before:.2f} before, {load_after:.2f} after; command: {command}")
     lines.append("")
     fmt = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"
@@ -251,7 +279,7 @@ def main():
     print("\n".join(lines))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"ours": {k: v for k, v in ours.items()}, "torch": {k: v for k, v in torch_r.items() if k != "vectors"},
+            json.dump({"ours": {k: v for k, v in ours.items()}, "ours_bf16": bf16, "bf16_cosine": agree_bf16, "torch": {k: v for k, v in torch_r.items() if k != "vectors"},
                        "ort": {k: v for k, v in ort_r.items() if k != "vectors"}, "torch_step": torch_step,
                        "ours_step": our_step, "cold": {"ours": ours_cold, "python": py_cold},
                        "ours_rss_kb": ours_rss, "load": [load_before, load_after]}, f, indent=1)

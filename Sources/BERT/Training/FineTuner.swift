@@ -161,7 +161,7 @@ public final class FineTuner {
         let model: TrainableClassifier
         if o.freezeEncoder {
             onStatus?("encoding \(encodings.count) examples once for the cached sentence embeddings")
-            let embedder = try SentenceEmbedder(directory: source)
+            let embedder = try SentenceEmbedder(directory: source, precision: .fp32)  // training is fp32
             model = LinearHeadTraining(features: embedder.embed(encodings: encodings, batchSize: 64), classifier: head)
         } else {
             guard checkpointFile.contains("pooler.dense.weight") else {

@@ -1,0 +1,32 @@
+import Foundation
+import Kernels
+
+/// The arithmetic of the encoder layers' weight products (query, key, value, attention
+/// output, intermediate, output). Everything else (embeddings, attention scores, softmax,
+/// LayerNorm, pooling, heads) is fp32 either way.
+///
+///     let embedder = try SentenceEmbedder(model: "all-MiniLM-L6-v2", precision: .bf16)
+///
+/// - `fp32`: the default; matches PyTorch within 1e-5 on embeddings.
+/// - `bf16`: weights rounded once to bfloat16 at load, activations before each product,
+///   fp32 accumulation (OpenBLAS `cblas_sbgemm`, avx512_bf16): about twice the product
+///   rate, embeddings within cosine 0.9999 of fp32. Needs the library that
+///   `tools/build_openblas_bf16` builds (see `BF16` in Kernels).
+public enum Precision: String, Sendable, CaseIterable {
+    case fp32, bf16
+
+    /// `BERT_PRECISION` when set (fp32 or bf16), else fp32.
+    public static func fromEnvironment() throws -> Precision {
+        guard let value = ProcessInfo.processInfo.environment["BERT_PRECISION"], !value.isEmpty else { return .fp32 }
+        guard let precision = Precision(rawValue: value.lowercased()) else {
+            throw ModelError.invalidOption(name: "BERT_PRECISION", reason: "is '\(value)'; use fp32 or bf16")
+        }
+        return precision
+    }
+
+    /// Throws, saying what to do, when this precision cannot run on this machine.
+    public func check() throws {
+        guard self == .bf16 else { return }
+        do { try BF16.check() } catch { throw ModelError.precisionUnavailable(precision: rawValue, reason: error.description) }
+    }
+}
