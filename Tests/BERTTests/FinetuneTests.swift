@@ -106,14 +106,17 @@ func snapshot(_ url: URL) -> [String: Data] {
         let train = try s.trainingCSV()
         let a = s.root.appendingPathComponent("a"), b = s.root.appendingPathComponent("b")
         let straight = try s.tuner(s.options())
+        straight.workers = 2
         let full = try straight.run(train: train, output: a)
 
         let first = try s.tuner(s.options())
+        first.workers = 2
         first.haltAfterSteps = haltAfter
         let stopped = try first.run(train: train, output: b)
         #expect(stopped.interrupted)
         #expect(FileManager.default.fileExists(atPath: FineTuner.checkpointURL(for: b).path))
         let second = try s.tuner(s.options())
+        second.workers = 1  // ignored: the run resumes with the two workers it started with
         let resumed = try second.run(train: train, output: b, resume: true)
         #expect(!resumed.interrupted)
 

@@ -79,6 +79,8 @@ public final class FineTuner {
     public var onStatus: ((String) -> Void)?
     /// Tests: save the state and stop after this many steps, as an interruption would.
     var haltAfterSteps: Int?
+    /// Workers splitting each batch in a fresh run (a resumed run keeps its saved count).
+    var workers = min(Threading.batchWorkers, 2)
     /// The weights at the end of the last run (not only the best epoch's), for tests.
     private(set) var finalParameters: ParameterSet?
 
@@ -105,6 +107,9 @@ public final class FineTuner {
         var history: [EpochReport] = []
         var bestAccuracy: Double?
         var badEpochs = 0
+        /// How many workers split each batch: their dropout masks differ, so a resumed run
+        /// keeps the count it started with (nil in states saved before it was recorded: 1).
+        var workers: Int?
     }
 
     public func run(train: URL, validation: URL? = nil, output: URL, resume: Bool = false) throws -> FinetuneSummary {
@@ -158,6 +163,15 @@ public final class FineTuner {
         _ = try source.load()  // checks every tensor and shape before training starts
         let checkpointFile = try SafetensorsFile(path: source.url.appendingPathComponent("model.safetensors").path)
         let head = initialClassifier(labels: labels.count, hidden: source.config.hiddenSize, seed: o.seed)
+        // The state: fresh, or the saved one (its weights are loaded once the model exists).
+        let fingerprint = Self.fingerprint(o, train: train, validation: validation, source: source, rows: texts.count, labels: labels)
+        var state = State(fingerprint: fingerprint, dataRNG: dataRNG, dropoutRNG: SplitMix64(seed: o.seed &+ 2),
+                          workers: workers)
+        var saved: SafetensorsFile?
+        if resume {
+            (state, saved) = try readState(checkpoint, fingerprint: fingerprint)
+        }
+
         let model: TrainableClassifier
         if o.freezeEncoder {
             onStatus?("encoding \(encodings.count) examples once for the cached sentence embeddings")
@@ -168,14 +182,11 @@ public final class FineTuner {
                 throw ModelError.missingTensor(path: checkpointFile.path, name: "pooler.dense.weight")
             }
             model = try SequenceClassifierTraining(config: source.config, checkpoint: checkpointFile, classifier: head,
-                                                   encodings: encodings, padId: tokenizer.padId, dropout: o.dropout)
+                                                   encodings: encodings, padId: tokenizer.padId, dropout: o.dropout,
+                                                   workers: state.workers ?? 1)
         }
-
-        // The state: fresh, or the saved one.
-        let fingerprint = Self.fingerprint(o, train: train, validation: validation, source: source, rows: texts.count, labels: labels)
-        var state = State(fingerprint: fingerprint, dataRNG: dataRNG, dropoutRNG: SplitMix64(seed: o.seed &+ 2))
-        if resume {
-            state = try loadState(checkpoint, into: model.parameters, fingerprint: fingerprint)
+        if let saved {
+            try loadParameters(from: saved, into: model.parameters)
             onStatus?("resuming at epoch \(state.epoch + 1), step \(state.step)")
         }
 
@@ -302,7 +313,8 @@ public final class FineTuner {
         }
     }
 
-    func loadState(_ url: URL, into parameters: ParameterSet, fingerprint: String) throws -> State {
+    /// The saved state, checked against this run's fingerprint, and the file holding its tensors.
+    func readState(_ url: URL, fingerprint: String) throws -> (State, SafetensorsFile) {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw FinetuneError.cannotResume(path: url.path, reason: "no saved training state (the run finished, or never started)")
         }
@@ -314,15 +326,19 @@ public final class FineTuner {
         guard state.fingerprint == fingerprint else {
             throw FinetuneError.cannotResume(path: url.path, reason: "it was saved by a run with other options, data or model")
         }
+        return (state, file)
+    }
+
+    /// Weights and AdamW moments from a saved state.
+    func loadParameters(from file: SafetensorsFile, into parameters: ParameterSet) throws {
         for p in parameters.all {
             for (prefix, buffer) in [("value", p.value), ("m", p.m), ("v", p.v)] {
                 let name = "\(prefix).\(p.name)"
                 guard file.shape(of: name) == p.shape else {
-                    throw FinetuneError.cannotResume(path: url.path, reason: "tensor '\(name)' is missing or has the wrong shape")
+                    throw FinetuneError.cannotResume(path: file.path, reason: "tensor '\(name)' is missing or has the wrong shape")
                 }
                 buffer.pointer.update(from: try file.tensor(name).pointer, count: p.count)
             }
         }
-        return state
     }
 }
