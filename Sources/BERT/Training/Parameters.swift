@@ -92,9 +92,9 @@ final class ParameterSet {
     /// (the update is element-wise, so the split changes no value).
     func adamW(_ h: AdamW, learningRate: Float, step: Int) {
         let parameters = all
-        Self.onHalves { half in
+        Halves.run { half in
             for p in parameters {
-                let range = Self.half(half, of: p.count)
+                let range = Halves.range(half, of: p.count)
                 TrainingKernels.adamW(p.pointer + range.lowerBound, grad: p.grad.pointer + range.lowerBound,
                                       m: p.m.pointer + range.lowerBound, v: p.v.pointer + range.lowerBound,
                                       count: range.count, learningRate: learningRate, beta1: h.beta1, beta2: h.beta2,
@@ -106,38 +106,19 @@ final class ParameterSet {
     /// Adds a replica's gradients to these and clears the replica's.
     func absorbGradients(of replica: ParameterSet) {
         let pairs = Array(zip(all, replica.all))
-        Self.onHalves { half in
+        Halves.run { half in
             for (p, q) in pairs {
-                let range = Self.half(half, of: p.count)
+                let range = Halves.range(half, of: p.count)
                 Elementwise.add(q.grad.pointer + range.lowerBound, to: p.grad.pointer + range.lowerBound, count: range.count)
                 (q.grad.pointer + range.lowerBound).update(repeating: 0, count: range.count)
             }
         }
     }
 
-    /// Runs `body(0)` and `body(1)` on two threads.
-    static func onHalves(_ body: (Int) -> Void) {
-        withoutActuallyEscaping(body) { body in
-            let work = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: 2) { work.value($0) }
-        }
-    }
-
-    static func half(_ k: Int, of count: Int) -> Range<Int> {
-        let cut = count / 2
-        return k == 0 ? 0..<cut : cut..<count
-    }
-
     /// Values as tensors by name, for a checkpoint.
     func tensors() -> [String: Tensor] {
         Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0.tensor) })
     }
-}
-
-/// A value handed to worker threads that take care themselves not to race on it.
-struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }
 
 /// AdamW's hyper-parameters (torch.optim.AdamW's, with the weight decay Hugging Face uses).

@@ -104,7 +104,7 @@ final class SequenceClassifierTraining: TrainableClassifier {
         results.withUnsafeMutableBufferPointer { out in
             generators.withUnsafeMutableBufferPointer { gens in
                 let shared = UncheckedSendable((out, gens))
-                ParameterSet.onHalves { k in
+                Halves.run { k in
                     let (out, gens) = shared.value
                     let h = halves[k]
                     out[k] = models[k].pass(Array(examples[h]), labels: Array(labels[h]), backward: training,
