@@ -80,7 +80,7 @@ public final class FineTuner {
     /// Tests: save the state and stop after this many steps, as an interruption would.
     var haltAfterSteps: Int?
     /// Workers splitting each batch in a fresh run (a resumed run keeps its saved count).
-    var workers = min(Threading.batchWorkers, 2)
+    var workers = SequenceClassifierTraining.defaultWorkers
     /// The weights at the end of the last run (not only the best epoch's), for tests.
     private(set) var finalParameters: ParameterSet?
 

@@ -43,14 +43,16 @@ final class SequenceClassifierTraining: TrainableClassifier {
     let encodings: [Encoding]
     let padId: Int
     /// The second worker's replica (nil with one worker).
-    private var replica: SequenceClassifierTraining?
+    private let replica: SequenceClassifierTraining?
     var labelCount: Int { classifier.outFeatures }
+    /// Two workers where there are two cores (`Threading.batchWorkers`), else one.
+    static var defaultWorkers: Int { min(Threading.batchWorkers, 2) }
 
     /// Loads every encoder and pooler tensor of `checkpoint` (as `Encoder` checks them)
     /// and takes the classifier's initial weights. `workers`: 1, or 2 to split each batch
     /// in halves over the two cores.
     init(config c: Config, checkpoint: SafetensorsFile, classifier head: (weight: Tensor, bias: Tensor),
-         encodings: [Encoding], padId: Int, dropout p: Float, workers: Int = min(Threading.batchWorkers, 2),
+         encodings: [Encoding], padId: Int, dropout p: Float, workers: Int = defaultWorkers,
          sharingValuesOf owner: ParameterSet? = nil) throws {
         config = c
         let parameters = ParameterSet(sharingValuesOf: owner)
@@ -68,10 +70,10 @@ final class SequenceClassifierTraining: TrainableClassifier {
         self.encodings = encodings
         self.padId = padId
         if owner == nil { Self.keepFreedMemory() }
-        if workers > 1, owner == nil {
-            replica = try SequenceClassifierTraining(config: c, checkpoint: checkpoint, classifier: head, encodings: encodings,
-                                                     padId: padId, dropout: p, workers: 1, sharingValuesOf: parameters)
-        }
+        replica = workers > 1 && owner == nil
+            ? try SequenceClassifierTraining(config: c, checkpoint: checkpoint, classifier: head, encodings: encodings,
+                                             padId: padId, dropout: p, workers: 1, sharingValuesOf: parameters)
+            : nil
     }
 
     /// A step allocates and frees a few hundred MB of activations. glibc would hand big
