@@ -24,3 +24,24 @@ struct Batch {
         self.typeIds = typeIds
     }
 }
+
+extension Encoder {
+    /// Refuses what would read or write outside the tables: a token id at or above
+    /// vocab_size, a type id at or above type_vocab_size (for architectures with token
+    /// types; the others ignore type ids, as Hugging Face's do), a sequence longer than the
+    /// usable positions, or an empty one.
+    func check(_ encodings: [Encoding]) throws {
+        let (V, TV, P) = (config.vocabSize, config.typeVocabSize, config.maxPositions)
+        for (i, e) in encodings.enumerated() {
+            guard e.count > 0 else { throw ModelError.invalidInput(index: i, reason: "it has no tokens") }
+            guard e.count <= P else { throw ModelError.inputTooLong(tokens: e.count, limit: P) }
+            if let bad = e.ids.first(where: { $0 < 0 || $0 >= V }) {
+                throw ModelError.invalidInput(index: i, reason: "token id \(bad) is outside the vocabulary (vocab_size \(V))")
+            }
+            if TV > 0, let bad = e.typeIds.first(where: { $0 < 0 || $0 >= TV }) {
+                throw ModelError.invalidInput(
+                    index: i, reason: "token type \(bad) is outside type_vocab_size \(TV)\(TV == 1 ? " (this model takes no text pairs)" : "")")
+            }
+        }
+    }
+}

@@ -2,61 +2,35 @@ import Foundation
 import Kernels
 import Tokenizers
 
-/// How the runtime uses the machine's cores.
-public enum Threading {
-    /// Workers that each run whole batches, with one OpenBLAS thread each, when there are
-    /// at least two batches. Defaults to the core count, or `BERT_WORKERS` when set.
-    /// With one batch, or one worker, the batch runs alone on OpenBLAS's own threads.
-    nonisolated(unsafe) public static var batchWorkers: Int = {
-        if let s = ProcessInfo.processInfo.environment["BERT_WORKERS"], let n = Int(s), n > 0 { return n }
-        return ProcessInfo.processInfo.activeProcessorCount
-    }()
-
-    /// Whether a lone batch runs on two threads of ours (`Lanes`, one OpenBLAS thread
-    /// each) rather than on OpenBLAS's threads, when two or more workers are allowed.
-    /// On unless `BERT_LANES=0`.
-    nonisolated(unsafe) public static var laneSplit: Bool = {
-        ProcessInfo.processInfo.environment["BERT_LANES"] != "0"
-    }()
-}
-
 extension Encoder {
     /// Runs `encodings` through the encoder in batches of similar length, so each batch
-    /// pads only to its own longest row. `body` gets each batch's indices into
-    /// `encodings`, the batch, and its last hidden states (B, T, C); calls to `body` never
-    /// overlap, but come in no particular order.
-    func run(_ encodings: [Encoding], batchSize: Int, padId: Int, workers: Int = Threading.batchWorkers,
-             _ body: ([Int], Batch, Tensor) -> Void) {
+    /// pads only to its own longest row; refuses encodings the tables cannot take
+    /// (`check`). `body` gets each batch's indices into `encodings`, the batch, and its
+    /// last hidden states (B, T, C); calls to `body` never overlap, but come in no
+    /// particular order.
+    func run(_ encodings: [Encoding], batchSize: Int, padId: Int, context: ExecutionContext,
+             _ body: ([Int], Batch, Tensor) -> Void) throws {
+        try check(encodings)
         let chunks = Self.batches(lengths: encodings.map(\.count), batchSize: batchSize)
-        let requested = workers, workers = min(workers, chunks.count)
-        let (C, I) = (config.hiddenSize, config.intermediateSize)
+        let workers = min(context.workers, chunks.count)
         guard workers > 1 else {
-            let scratch = Scratch(hidden: C, intermediate: I)
-            // A lone batch (one sentence, say) on our two lanes, when two workers were allowed.
-            let lanes = requested > 1 && Threading.laneSplit ? Lanes.shared.acquire() : nil
-            let saved = BLAS.threads
-            if lanes != nil { BLAS.threads = 1 }
-            defer {
-                if let lanes {
-                    BLAS.threads = saved
-                    lanes.release()
-                }
-            }
+            let scratch = Scratch(config: config)
+            // A lone batch (one sentence, say): cut in two parts, on the lanes when free.
+            let lone = chunks.count == 1 && context.splitsLoneBatch
+            let lanes = lone ? context.acquireLanes() : nil
+            defer { lanes?.release() }
             for chunk in chunks {
                 let batch = Batch(chunk.map { encodings[$0] }, padId: padId)
-                body(chunk, batch, self(batch, scratch: scratch, lanes: lanes))
+                body(chunk, batch, self(batch, scratch: scratch, lone: lone, lanes: lanes))
             }
             return
         }
         // Small products split over OpenBLAS threads leave a core spinning through every
         // element-wise step; whole batches per core keep both busy.
-        let saved = BLAS.threads
-        BLAS.threads = 1
-        defer { BLAS.threads = saved }
         withoutActuallyEscaping(body) { body in
             let queue = WorkQueue(count: chunks.count, body: body)
             DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                let scratch = Scratch(hidden: C, intermediate: I)
+                let scratch = Scratch(config: config)
                 while let i = queue.next() {
                     let batch = Batch(chunks[i].map { encodings[$0] }, padId: padId)
                     let hidden = self(batch, scratch: scratch)

@@ -15,6 +15,14 @@ public struct Config: Codable, Sendable, Equatable {
     public var maxPositionEmbeddings = 512
     public var typeVocabSize = 2
     public var padTokenId = 0
+    /// The embeddings' width: ALBERT's and ELECTRA's factorized embeddings; else hidden_size.
+    public var embeddingSize: Int { embeddingSizeField ?? hiddenSize }
+    private var embeddingSizeField: Int?
+    /// ALBERT: layer groups shared by the layers.
+    public var numHiddenGroups = 1
+    /// MPNet: buckets of the relative position bias, and the distance where they end.
+    public var relativeAttentionNumBuckets = 32
+    public var relativeAttentionMaxDistance = 128
     public var id2label: [String: String]?
     public var problemType: String?
     public var runtime = Runtime()
@@ -73,6 +81,13 @@ public struct Config: Codable, Sendable, Equatable {
 
     public init() {}
 
+    enum CodingKeys: String, CodingKey {
+        case modelType, vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct
+        case layerNormEps, maxPositionEmbeddings, typeVocabSize, padTokenId, numHiddenGroups
+        case relativeAttentionNumBuckets, relativeAttentionMaxDistance, id2label, problemType, runtime
+        case embeddingSizeField = "embeddingSize"
+    }
+
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func field<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
@@ -89,6 +104,10 @@ public struct Config: Codable, Sendable, Equatable {
         maxPositionEmbeddings = try field(.maxPositionEmbeddings, maxPositionEmbeddings)
         typeVocabSize = try field(.typeVocabSize, typeVocabSize)
         padTokenId = try field(.padTokenId, padTokenId)
+        embeddingSizeField = try c.decodeIfPresent(Int.self, forKey: .embeddingSizeField)
+        numHiddenGroups = try field(.numHiddenGroups, numHiddenGroups)
+        relativeAttentionNumBuckets = try field(.relativeAttentionNumBuckets, relativeAttentionNumBuckets)
+        relativeAttentionMaxDistance = try field(.relativeAttentionMaxDistance, relativeAttentionMaxDistance)
         id2label = try c.decodeIfPresent([String: String].self, forKey: .id2label)
         problemType = try c.decodeIfPresent(String.self, forKey: .problemType)
         runtime = try field(.runtime, runtime)
@@ -115,17 +134,25 @@ public struct Config: Codable, Sendable, Equatable {
 
     /// The first inconsistency in the numbers, if any.
     var problem: String? {
-        let supported = ["bert", "xlm-roberta", "roberta"]
-        if !supported.contains(modelType) {
-            return "model_type '\(modelType)' is not supported (supported: \(supported.joined(separator: ", ")))"
+        guard let architecture = Architectures.named(modelType) else {
+            return "model_type '\(modelType)' is not supported (supported: \(Architectures.supported.joined(separator: ", ")))"
         }
         if runtime.formatVersion != 1 { return "runtime.format_version \(runtime.formatVersion) is not 1" }
         for (name, value) in [("vocab_size", vocabSize), ("hidden_size", hiddenSize),
                               ("num_hidden_layers", numHiddenLayers), ("num_attention_heads", numAttentionHeads),
                               ("intermediate_size", intermediateSize), ("max_position_embeddings", maxPositionEmbeddings),
-                              ("type_vocab_size", typeVocabSize)] where value <= 0 {
+                              ("embedding_size", embeddingSize)] where value <= 0 {
             return "\(name) must be positive, not \(value)"
         }
+        if typeVocabSize < 0 { return "type_vocab_size must not be negative, not \(typeVocabSize)" }
+        // Sizes whose products would not fit in memory are refused before anything is allocated.
+        let limit = 1 << 34
+        if vocabSize.multipliedReportingOverflow(by: embeddingSize).partialValue > limit || vocabSize > limit
+            || maxPositionEmbeddings > 1 << 20 || hiddenSize > 1 << 16 || intermediateSize > 1 << 18
+            || numHiddenLayers > 1024 || numAttentionHeads > hiddenSize || embeddingSize > 1 << 16 {
+            return "the dimensions (vocab_size \(vocabSize), hidden_size \(hiddenSize), intermediate_size \(intermediateSize), max_position_embeddings \(maxPositionEmbeddings), num_hidden_layers \(numHiddenLayers)) are beyond any real model"
+        }
+        if let problem = architecture.problem(self) { return problem }
         if hiddenSize % numAttentionHeads != 0 {
             return "hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(numAttentionHeads)"
         }
@@ -163,10 +190,12 @@ public struct Config: Codable, Sendable, Equatable {
     /// The longest input the tokenizer should produce.
     public var maxLength: Int { min(runtime.tokenizer.maxLength ?? maxPositions, maxPositions) }
 
-    /// The position embedding row of the first token: 0 for BERT; for (XLM-)RoBERTa, whose
-    /// position ids start after the padding index, pad_token_id + 1 (Hugging Face's
-    /// create_position_ids_from_input_ids on right-padded input).
-    public var positionOffset: Int { modelType == "bert" ? 0 : max(padTokenId, 0) + 1 }
+    /// The position embedding row of the first token: 0 for BERT; for (XLM-)RoBERTa and
+    /// MPNet, whose position ids start after the padding index, pad_token_id + 1.
+    public var positionOffset: Int { architecture.positionOffset(self) }
+
+    /// The architecture of model_type (checked by `load`; BERT's for a config never loaded).
+    var architecture: any Architecture { Architectures.named(modelType) ?? Bert() }
 
     /// How many tokens the position embeddings can place.
     public var maxPositions: Int { maxPositionEmbeddings - positionOffset }

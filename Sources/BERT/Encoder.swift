@@ -1,13 +1,18 @@
 import Foundation
 import Kernels
 
-/// BertModel: embeddings, then the stack of encoder layers; the pooler when the
-/// checkpoint has one. Weights stay memory-mapped.
+/// The encoder of every architecture: embeddings, the stack of layers (ALBERT's share
+/// their weights), MPNet's relative position bias, and the pooler when the checkpoint
+/// has one. For inference the weights stay memory-mapped; for training they are the
+/// owned parameters of a `ParameterSet` in training mode.
 public struct Encoder: @unchecked Sendable {
     public let config: Config
+    let architecture: any Architecture
     let embeddings: Embeddings
     let layers: [EncoderLayer]
-    let pooler: Pooler?
+    let relativeBias: RelativePositionBias?
+    /// BertPooler's dense (tanh follows), when the checkpoint has pooler.dense.
+    let pooler: Linear?
 
     /// Loads and checks every tensor of `checkpoint` against `config`; a tensor left
     /// over (a classifier head, say) is an error: load those through `ModelDirectory`.
@@ -17,64 +22,82 @@ public struct Encoder: @unchecked Sendable {
         try weights.finish()
     }
 
-    /// Loads the encoder's tensors from `root`, the pooler's when the checkpoint has them.
-    init(_ root: WeightScope, config: Config) throws {
-        self.config = config
-        embeddings = try Embeddings(root.scope("embeddings"), config: config)
-        layers = try (0..<config.numHiddenLayers).map {
-            try EncoderLayer(root.scope("encoder.layer.\($0)"), config: config)
+    /// Loads the encoder's tensors from `root` (the pooler's when the checkpoint has them),
+    /// as views or trainable copies as `root`'s parameter set says. `dropout`: training's;
+    /// `pooler`: false to leave the pooler out (training a head that does not read it).
+    init(_ root: WeightScope, config c: Config, dropout p: Float = 0, pooler loadsPooler: Bool = true) throws {
+        config = c
+        architecture = c.architecture
+        embeddings = try Embeddings(root.scope("embeddings"), config: c, architecture: architecture, dropout: p)
+        var loaded: [String: EncoderLayer] = [:]
+        var layers: [EncoderLayer] = []
+        for l in 0..<c.numHiddenLayers {
+            let scope = architecture.layerScope(l, c)
+            if loaded[scope] == nil {
+                loaded[scope] = try EncoderLayer(root.scope(scope), config: c, attentionDropout: p, hiddenDropout: p)
+            }
+            layers.append(loaded[scope]!)
         }
+        self.layers = layers
+        relativeBias = architecture.relativeAttentionBias
+            ? try RelativePositionBias(root.scope("encoder.relative_attention_bias"), buckets: c.relativeAttentionNumBuckets,
+                                       heads: c.numAttentionHeads, maxDistance: c.relativeAttentionMaxDistance)
+            : nil
         let poolerScope = root.scope("pooler.dense")
-        pooler = poolerScope.exists ? try Pooler(poolerScope, hidden: config.hiddenSize) : nil
+        pooler = loadsPooler && poolerScope.exists ? try Linear(poolerScope, in: c.hiddenSize, out: c.hiddenSize) : nil
     }
 
     /// ids (B, T) → last hidden states (B, T, C). Rows past a sequence's length hold
     /// values that mean nothing; pooling ignores them.
     func callAsFunction(_ batch: Batch) -> Tensor {
-        self(batch, scratch: Scratch(hidden: config.hiddenSize, intermediate: config.intermediateSize))
+        self(batch, scratch: Scratch(config: config))
     }
 
-    /// The same, with working memory that the caller reuses across batches, and with
-    /// `lanes`, on two threads (OpenBLAS should then run one thread per product).
-    func callAsFunction(_ batch: Batch, scratch: Scratch, lanes: Lanes? = nil) -> Tensor {
+    /// The same, with working memory that the caller reuses across batches. `lone`: the
+    /// batch runs alone, cut in the lanes' parts (on `lanes` when given, else here).
+    func callAsFunction(_ batch: Batch, scratch: Scratch, lone: Bool = false, lanes: Lanes? = nil) -> Tensor {
         let C = config.hiddenSize
         let hidden = Tensor(zeros: [batch.size, batch.length, C])
         let x = hidden.mutablePointer
-        scratch.reserve(rows: batch.rows, length: batch.length)
-        embeddings(batch, into: x)
-        guard batch.tokens < batch.rows else {
-            for layer in layers { layer(x, batch: batch, scratch: scratch, lanes: lanes) }
-            return hidden
-        }
-        let (T, packed, starts) = (batch.length, scratch.packed, batch.starts)
-        for (b, length) in batch.lengths.enumerated() {
-            (packed + starts[b] * C).update(from: x + b * T * C, count: length * C)
-        }
-        for layer in layers { layer(packed, batch: batch, scratch: scratch, lanes: lanes) }
-        for (b, length) in batch.lengths.enumerated() {
-            (x + b * T * C).update(from: packed + starts[b] * C, count: length * C)
+        scratch.reserve(rows: batch.tokens, length: batch.length)
+        let pass = ForwardPass(batch: batch, scratch: scratch, lone: lone, lanes: lanes)
+        let padded = batch.tokens < batch.rows
+        let packed = padded ? scratch.packed : x  // without padding, (ΣL, C) is (B·T, C)
+        _ = forward(pass, into: packed)
+        if padded {
+            for (b, length) in batch.lengths.enumerated() {
+                (x + b * batch.length * C).update(from: packed + pass.starts[b] * C, count: length * C)
+            }
         }
         return hidden
     }
-}
 
-/// BertPooler: tanh(dense(first token)).
-struct Pooler {
-    let dense: Linear
-
-    init(_ w: WeightScope, hidden: Int) throws {
-        dense = try Linear(w, in: hidden, out: hidden)
+    /// What the backward needs of a training pass.
+    final class Saved {
+        let embeddings: Embeddings.Saved
+        let layers: [EncoderLayer.Saved]
+        init(embeddings: Embeddings.Saved, layers: [EncoderLayer.Saved]) {
+            self.embeddings = embeddings
+            self.layers = layers
+        }
     }
 
-    /// hidden: (B, T, C) → (B, C)
-    func callAsFunction(_ hidden: Tensor) -> [[Float]] {
-        let (B, T, C) = (hidden.shape[0], hidden.shape[1], hidden.shape[2])
-        var first = [Float](repeating: 0, count: B * C)
-        for b in 0..<B { for c in 0..<C { first[b * C + c] = hidden.pointer[b * T * C + c] } }
-        var out = [Float](repeating: 0, count: B * C)
-        first.withUnsafeBufferPointer { x in
-            out.withUnsafeMutableBufferPointer { y in dense(x.baseAddress!, rows: B, into: y.baseAddress!) }
+    /// The batch → x: (ΣL, C), its real tokens' last hidden states, packed.
+    func forward(_ pass: ForwardPass, into x: UnsafeMutablePointer<Float>) -> Saved? {
+        pass.positionBias = relativeBias?.forward(length: pass.batch.length, saving: pass.saving)
+        let e = embeddings.forward(pass, into: x)
+        var saved: [EncoderLayer.Saved] = []
+        for layer in layers {
+            if let s = layer.forward(x, pass) { saved.append(s) }
         }
-        return (0..<B).map { b in out[b * C..<(b + 1) * C].map { tanhf($0) } }
+        guard let e else { return nil }
+        return Saved(embeddings: e, layers: saved)
+    }
+
+    /// dx: dL/d(last hidden) (ΣL, C), consumed; accumulates every parameter's gradient.
+    func backward(_ dx: UnsafeMutablePointer<Float>, saved s: Saved, pass: ForwardPass) {
+        for (layer, saved) in zip(layers, s.layers).reversed() { layer.backward(dx, saved: saved, pass: pass) }
+        if let bias = pass.positionBias { relativeBias?.backward(bias) }
+        embeddings.backward(dx, saved: s.embeddings, pass: pass)
     }
 }

@@ -11,9 +11,6 @@ import Synchronization
 /// and returns when all are done. The caller never waits for a helper that has not started
 /// a part (a descheduled helper only costs the parallelism), and waits for one that has.
 final class Lanes: @unchecked Sendable {
-    /// The process's helper; `acquire()` hands it to one forward pass at a time.
-    static let shared = Lanes()
-
     /// How long the idle helper keeps polling for the next part before it blocks.
     static let spinSeconds = 0.0005
 
@@ -26,6 +23,8 @@ final class Lanes: @unchecked Sendable {
     /// Parts the helper finished in the current generation.
     private let helped = Atomic<Int>(0)
     private let sleeping = Atomic<Bool>(false)
+    /// Set once by `stop()`: the helper leaves its loop.
+    private let stopping = Atomic<Bool>(false)
     private let wake = NSCondition()
     private var generation: UInt64 = 0
     private var body: ((_ part: Int, _ lane: Int) -> Void)?
@@ -36,7 +35,7 @@ final class Lanes: @unchecked Sendable {
         guard owner.try() else { return nil }
         if !started {
             started = true
-            // The helper serves these lanes for the rest of the process (and keeps them alive).
+            // The helper serves these lanes (and keeps them alive) until `stop()`.
             let thread = Thread { self.serve() }
             thread.name = "bert-lane"
             thread.start()
@@ -45,6 +44,14 @@ final class Lanes: @unchecked Sendable {
     }
 
     func release() { owner.unlock() }
+
+    /// Ends the helper thread (its owner, an `ExecutionContext`, is going away).
+    func stop() {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        wake.lock()
+        wake.signal()
+        wake.unlock()
+    }
 
     /// Runs `body(part, lane)` for parts 0..<parts across the two threads (lane 0 is the
     /// caller, 1 the helper); returns when all are done.
@@ -101,12 +108,14 @@ final class Lanes: @unchecked Sendable {
                 let start = Self.now()
                 var polls = 0
                 while s >> 32 == seen {
+                    if stopping.load(ordering: .relaxed) { return }
                     polls += 1
                     if polls > patience { sched_yield() }
                     if polls & 255 == 0, Self.now() - start > spinSeconds {
                         wake.lock()
                         sleeping.store(true, ordering: .sequentiallyConsistent)
-                        while state.load(ordering: .sequentiallyConsistent) >> 32 == seen { wake.wait() }
+                        while state.load(ordering: .sequentiallyConsistent) >> 32 == seen,
+                              !stopping.load(ordering: .sequentiallyConsistent) { wake.wait() }
                         sleeping.store(false, ordering: .relaxed)
                         wake.unlock()
                     }

@@ -34,10 +34,7 @@ public struct ModelDirectory: Sendable {
         let root = weights.scope("")
         let encoder = try Encoder(root, config: config)
         let hasHead = checkpoint.names.contains { $0.hasPrefix("classifier.") } || config.runtime.classifier != nil
-        let head = hasHead ? try ClassifierHead(root, config: config) : nil
-        if head?.features == .pooler, encoder.pooler == nil {
-            throw ModelError.missingTensor(path: checkpoint.path, name: "pooler.dense.weight")
-        }
+        let head = hasHead ? try ClassifierHead(root, config: config, pooler: encoder.pooler) : nil
         try weights.finish()
         return (encoder, head)
     }

@@ -11,6 +11,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case shapeMismatch(path: String, name: String, expected: [Int], actual: [Int])
     case tokenizer(path: String, reason: String)
     case inputTooLong(tokens: Int, limit: Int)
+    case invalidInput(index: Int, reason: String)
     case invalidOption(name: String, reason: String)
     case precisionUnavailable(precision: String, reason: String)
 
@@ -40,6 +41,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
             return "\(name) \(reason)"
         case .precisionUnavailable(let precision, let reason):
             return "precision \(precision) is not available here: \(reason)"
+        case .invalidInput(let index, let reason):
+            return "input \(index + 1): \(reason)"
         case .inputTooLong(let tokens, let limit):
             return "input of \(tokens) tokens exceeds the model's limit of \(limit)"
         }

@@ -15,6 +15,8 @@ public final class SentenceEmbedder: @unchecked Sendable {
     public let tokenizer: any Tokenizer
     /// The arithmetic of the encoder's weight products (see `Precision`).
     public let precision: Precision
+    /// The threads it runs on.
+    public let context: ExecutionContext
     let encoder: Encoder
 
     /// - Parameters:
@@ -22,12 +24,16 @@ public final class SentenceEmbedder: @unchecked Sendable {
     ///   - pooling: overrides the model's pooling.
     ///   - normalize: overrides whether vectors are scaled to unit length.
     ///   - precision: fp32 or bf16 weight products; default `BERT_PRECISION`, else fp32.
+    ///   - context: the threads to run on; a new one (`ExecutionContext()`) when not given.
     public convenience init(model: String = "all-MiniLM-L6-v2", pooling: Pooling? = nil, normalize: Bool? = nil,
-                            precision: Precision? = nil) throws {
-        try self.init(directory: ModelDirectory(resolving: model), pooling: pooling, normalize: normalize, precision: precision)
+                            precision: Precision? = nil, context: ExecutionContext? = nil) throws {
+        try self.init(directory: ModelDirectory(resolving: model), pooling: pooling, normalize: normalize,
+                      precision: precision, context: context)
     }
 
-    public init(directory: ModelDirectory, pooling: Pooling? = nil, normalize: Bool? = nil, precision: Precision? = nil) throws {
+    public init(directory: ModelDirectory, pooling: Pooling? = nil, normalize: Bool? = nil, precision: Precision? = nil,
+                context: ExecutionContext? = nil) throws {
+        self.context = context ?? ExecutionContext()
         config = directory.config
         tokenizer = try directory.loadTokenizer()
         self.precision = try precision ?? Precision.fromEnvironment()
@@ -41,9 +47,10 @@ public final class SentenceEmbedder: @unchecked Sendable {
 
     /// One vector per text, in order. Texts longer than the model's limit are truncated.
     /// Inputs are grouped by length so each batch pads only to its own longest text.
+    /// Safe to call from concurrent tasks: each call's result is the one it gets alone.
     public func embed(_ texts: [String], batchSize: Int = 32) throws -> [[Float]] {
         let encodings = try texts.map { try tokenizer.encode($0, maxLength: config.maxLength) }
-        return embed(encodings: encodings, batchSize: batchSize)
+        return try embed(encodings: encodings, batchSize: batchSize)
     }
 
     /// One vector for one text.
@@ -51,9 +58,9 @@ public final class SentenceEmbedder: @unchecked Sendable {
         try embed([text])[0]
     }
 
-    func embed(encodings: [Encoding], batchSize: Int) -> [[Float]] {
+    func embed(encodings: [Encoding], batchSize: Int) throws -> [[Float]] {
         var vectors = [[Float]](repeating: [], count: encodings.count)
-        encoder.run(encodings, batchSize: batchSize, padId: tokenizer.padId) { indices, batch, hidden in
+        try encoder.run(encodings, batchSize: batchSize, padId: tokenizer.padId, context: context) { indices, batch, hidden in
             for (i, v) in zip(indices, pooling(hidden, lengths: batch.lengths)) {
                 vectors[i] = normalize ? Pooling.normalize(v) : v
             }
@@ -70,6 +77,7 @@ public final class SentenceEmbedder: @unchecked Sendable {
     /// as T rows, padding removed.
     public func lastHiddenStates(_ texts: [String]) throws -> [[[Float]]] {
         let encodings = try texts.map { try tokenizer.encode($0, maxLength: config.maxLength) }
+        try encoder.check(encodings)
         let batch = Batch(encodings, padId: tokenizer.padId)
         let hidden = encoder(batch)
         let (T, C) = (batch.length, config.hiddenSize)

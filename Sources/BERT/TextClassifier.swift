@@ -27,14 +27,18 @@ public final class TextClassifier: @unchecked Sendable {
     public let head: ClassifierHead
     /// The arithmetic of the encoder's weight products (see `Precision`).
     public let precision: Precision
+    /// The threads it runs on.
+    public let context: ExecutionContext
     let encoder: Encoder
 
     /// `precision`: fp32 or bf16 weight products; default `BERT_PRECISION`, else fp32.
-    public convenience init(model: String, precision: Precision? = nil) throws {
-        try self.init(directory: ModelDirectory(resolving: model), precision: precision)
+    /// `context`: the threads to run on; a new one when not given.
+    public convenience init(model: String, precision: Precision? = nil, context: ExecutionContext? = nil) throws {
+        try self.init(directory: ModelDirectory(resolving: model), precision: precision, context: context)
     }
 
-    public init(directory: ModelDirectory, precision: Precision? = nil) throws {
+    public init(directory: ModelDirectory, precision: Precision? = nil, context: ExecutionContext? = nil) throws {
+        self.context = context ?? ExecutionContext()
         config = directory.config
         tokenizer = try directory.loadTokenizer()
         self.precision = try precision ?? Precision.fromEnvironment()
@@ -74,7 +78,7 @@ public final class TextClassifier: @unchecked Sendable {
         }
         var sums = [[Float]](repeating: [Float](repeating: 0, count: labels.count), count: texts.count)
         var counts = [Int](repeating: 0, count: texts.count)
-        for (i, l) in zip(owner, logits(encodings: windows, batchSize: batchSize)) {
+        for (i, l) in zip(owner, try logits(encodings: windows, batchSize: batchSize)) {
             for (j, s) in head.scores(l).enumerated() { sums[i][j] += s }
             counts[i] += 1
         }
@@ -94,22 +98,13 @@ public final class TextClassifier: @unchecked Sendable {
         let encodings = try texts.indices.map {
             try tokenizer.encode(texts[$0], pair: pairs?[$0].isEmpty == false ? pairs![$0] : nil, maxLength: limit, truncation: .longestFirst)
         }
-        return logits(encodings: encodings, batchSize: batchSize)
+        return try logits(encodings: encodings, batchSize: batchSize)
     }
 
-    func logits(encodings: [Encoding], batchSize: Int) -> [[Float]] {
+    func logits(encodings: [Encoding], batchSize: Int) throws -> [[Float]] {
         var out = [[Float]](repeating: [], count: encodings.count)
-        encoder.run(encodings, batchSize: batchSize, padId: tokenizer.padId) { indices, batch, hidden in
-            let features: [[Float]]
-            switch head.features {
-            case .pooler:
-                features = encoder.pooler!(hidden)
-            case .roberta:
-                features = head.dense!(hidden)
-            case .embedding:
-                let pooled = config.runtime.pooling(hidden, lengths: batch.lengths)
-                features = config.runtime.normalize ? pooled.map(Pooling.normalize) : pooled
-            }
+        try encoder.run(encodings, batchSize: batchSize, padId: tokenizer.padId, context: context) { indices, batch, hidden in
+            let features = head.features(hidden, lengths: batch.lengths, config: config)
             for (i, l) in zip(indices, head.logits(features)) { out[i] = l }
         }
         return out

@@ -83,10 +83,10 @@ struct Bench: ParsableCommand {
                 ("precision", JSON.string(embedder.precision.rawValue)),
                 ("bf16_core", embedder.precision == .bf16 ? BF16.library.map { JSON.string($0.core) } ?? "null" : "null"),
                 ("blas_threads", "\(BLAS.threads)"),
-                ("workers", "\(Threading.batchWorkers)"),
-                ("blas_threads_per_worker", "\(Threading.batchWorkers > 1 ? 1 : BLAS.threads)"),
-                ("lone_batch", JSON.string(Threading.batchWorkers > 1 && Threading.laneSplit
-                    ? "2 lanes × 1 OpenBLAS thread" : "\(BLAS.threads) OpenBLAS threads")),
+                ("workers", "\(embedder.context.workers)"),
+                ("blas_threads_per_worker", "1"),
+                ("lone_batch", JSON.string(embedder.context.splitsLoneBatch
+                    ? "2 lanes × 1 OpenBLAS thread" : "1 thread")),
                 ("openblas_coretype_env", env["OPENBLAS_CORETYPE"].map(JSON.string) ?? "null"),
                 ("openblas_num_threads_env", env["OPENBLAS_NUM_THREADS"].map(JSON.string) ?? "null"),
                 ("sentences", "\(lines.count)"),

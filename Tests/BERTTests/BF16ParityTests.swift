@@ -59,7 +59,7 @@ struct BF16ParityTests {
             let a = layer.attention, f = layer.feedForward
             #expect([a.query, a.key, a.value, a.output, f.intermediate, f.output].allSatisfy { $0.bf16 != nil })
         }
-        #expect(embedder.encoder.pooler.map { $0.dense.bf16 == nil } ?? true)
+        #expect(embedder.encoder.pooler.map { $0.bf16 == nil } ?? true)
         let fp32 = try SentenceEmbedder(directory: Checkout.model("all-MiniLM-L6-v2"), precision: .fp32)
         #expect(fp32.encoder.layers.allSatisfy { $0.attention.query.bf16 == nil })
     }

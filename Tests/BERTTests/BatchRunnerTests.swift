@@ -23,16 +23,17 @@ struct BatchRunnerTests {
         let (golden, _) = try MiniLMGolden.load()
         // a few sentences of mixed lengths: enough for several batches, light for debug builds
         let encodings = try golden.sentences.prefix(8).map { try embedder.tokenizer.encode($0, maxLength: 128) }
-        func pooled(batchSize: Int, workers: Int) -> [[Float]] {
+        func pooled(batchSize: Int, workers: Int) throws -> [[Float]] {
             var out = [[Float]](repeating: [], count: encodings.count)
-            embedder.encoder.run(encodings, batchSize: batchSize, padId: embedder.tokenizer.padId, workers: workers) { indices, batch, hidden in
+            try embedder.encoder.run(encodings, batchSize: batchSize, padId: embedder.tokenizer.padId,
+                                     context: ExecutionContext(workers: workers)) { indices, batch, hidden in
                 for (i, v) in zip(indices, Pooling.mean(hidden, lengths: batch.lengths)) { out[i] = v }
             }
             return out
         }
-        let reference = pooled(batchSize: 1, workers: 1)
+        let reference = try pooled(batchSize: 1, workers: 1)
         for (batchSize, workers) in [(3, 2), (8, 1), (8, 2)] {  // (8, 2): one batch, on two lanes
-            let other = pooled(batchSize: batchSize, workers: workers)
+            let other = try pooled(batchSize: batchSize, workers: workers)
             for (a, b) in zip(reference, other) { #expect(maxAbsDifference(a, b) < 1e-5) }
         }
     }

@@ -97,7 +97,7 @@ extension ClassifierParityTests {
         let whole = try classifier.tokenizer.encode(text, pair: nil, maxLength: .max, truncation: .longestFirst)
         let windows = whole.windows(maxLength: classifier.config.maxLength, overlap: 16)
         #expect(windows.count > 1)
-        let perWindow = classifier.logits(encodings: windows, batchSize: 4).map { classifier.head.scores($0) }
+        let perWindow = try classifier.logits(encodings: windows, batchSize: 4).map { classifier.head.scores($0) }
         let mean = (0..<classifier.labels.count).map { j in perWindow.map { $0[j] }.reduce(0, +) / Float(perWindow.count) }
         let c = try classifier.classify([text, "set a timer"], windowOverlap: 16)
         #expect(maxAbsDifference(c[0].scores.map(\.score), mean) < 1e-6)

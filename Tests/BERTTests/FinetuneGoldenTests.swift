@@ -73,7 +73,7 @@ func norm(_ a: [Float]) -> Double { a.reduce(0) { $0 + Double($1) * Double($1) }
         let checkpoint = try SafetensorsFile(path: directory.url.appendingPathComponent("model.safetensors").path)
         let model = try SequenceClassifierTraining(
             config: directory.config, checkpoint: checkpoint,
-            classifier: initialClassifier(labels: 2, hidden: 384, seed: golden.seed),
+            head: .new(features: .pooler, labels: ["0", "1"], seed: golden.seed),
             encodings: encodings, padId: tokenizer.padId, dropout: 0, workers: workers)
         let optimizer = Optimizer(model.parameters, learningRate: golden.full.learningRate,
                                   schedule: LinearSchedule(totalSteps: golden.totalSteps))
@@ -131,7 +131,7 @@ func norm(_ a: [Float]) -> Double { a.reduce(0) { $0 + Double($1) * Double($1) }
     @Test func headOnlyMatchesPyTorch() throws {
         let embedder = try SentenceEmbedder(directory: Checkout.model("all-MiniLM-L6-v2"))
         let encodings = try golden.sentences.map { try embedder.tokenizer.encode($0, maxLength: golden.maxLength) }
-        let features = embedder.embed(encodings: encodings, batchSize: 8)
+        let features = try embedder.embed(encodings: encodings, batchSize: 8)
         let theirFeatures = try reference.tensor("head.features").values
         #expect(maxAbsDifference(features.flatMap { $0 }, theirFeatures) < 1e-5)
         let model = LinearHeadTraining(features: features, classifier: initialClassifier(labels: 2, hidden: 384, seed: golden.seed))

@@ -17,12 +17,14 @@ import Tokenizers
         let tokenizer = try directory.loadTokenizer()
         let encodings = try Self.texts.map { try tokenizer.encode($0, maxLength: 12) }
         #expect(Set(encodings.map(\.count)).count > 1, "the batch should need padding")
-        let head = initialClassifier(labels: 3, hidden: 8, seed: 5)
-        // A larger head than HF's init, so the upstream gradients are not tiny.
-        for i in 0..<head.weight.count { head.weight.mutablePointer[i] *= 20 }
-        return try SequenceClassifierTraining(
-            config: directory.config, checkpoint: SafetensorsFile(path: tiny.checkpointURL.path), classifier: head,
+        let model = try SequenceClassifierTraining(
+            config: directory.config, checkpoint: SafetensorsFile(path: tiny.checkpointURL.path),
+            head: .new(features: .pooler, labels: ["a", "b", "c"], seed: 5),
             encodings: encodings, padId: tokenizer.padId, dropout: dropout)
+        // A larger head than HF's init, so the upstream gradients are not tiny.
+        let weight = model.head.output.weight
+        for i in 0..<weight.count { weight.value[i] *= 20 }
+        return model
     }
 
     func check(dropout: Float) throws {

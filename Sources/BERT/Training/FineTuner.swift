@@ -79,14 +79,18 @@ public final class FineTuner {
     public var onStatus: ((String) -> Void)?
     /// Tests: save the state and stop after this many steps, as an interruption would.
     var haltAfterSteps: Int?
+    /// The threads it runs on.
+    public let context: ExecutionContext
     /// Workers splitting each batch in a fresh run (a resumed run keeps its saved count).
-    var workers = SequenceClassifierTraining.defaultWorkers
+    var workers: Int
     /// The weights at the end of the last run (not only the best epoch's), for tests.
     private(set) var finalParameters: ParameterSet?
 
-    public init(source: ModelDirectory, options: FinetuneOptions) {
+    public init(source: ModelDirectory, options: FinetuneOptions, context: ExecutionContext? = nil) {
         self.source = source
         self.options = options
+        self.context = context ?? ExecutionContext()
+        workers = self.context.trainingWorkers
     }
 
     /// Where the training state of a run writing `output` lives.
@@ -155,14 +159,14 @@ public final class FineTuner {
 
         // The model.
         let tokenizer = try source.loadTokenizer()
-        let maxLength = min(o.maxLength, source.config.maxPositionEmbeddings)
+        let maxLength = min(o.maxLength, source.config.maxPositions)
         let encodings = try texts.indices.map { k -> Encoding in
             let pair = pairs?[k]
             return try tokenizer.encode(texts[k], pair: (pair?.isEmpty ?? true) ? nil : pair, maxLength: maxLength, truncation: .longestFirst)
         }
         _ = try source.load()  // checks every tensor and shape before training starts
         let checkpointFile = try SafetensorsFile(path: source.url.appendingPathComponent("model.safetensors").path)
-        let head = initialClassifier(labels: labels.count, hidden: source.config.hiddenSize, seed: o.seed)
+        let features: ClassifierHead.Features = o.freezeEncoder ? .embedding : source.config.architecture.sequenceClassifier
         // The state: fresh, or the saved one (its weights are loaded once the model exists).
         let fingerprint = Self.fingerprint(o, train: train, validation: validation, source: source, rows: texts.count, labels: labels)
         var state = State(fingerprint: fingerprint, dataRNG: dataRNG, dropoutRNG: SplitMix64(seed: o.seed &+ 2),
@@ -175,13 +179,12 @@ public final class FineTuner {
         let model: TrainableClassifier
         if o.freezeEncoder {
             onStatus?("encoding \(encodings.count) examples once for the cached sentence embeddings")
-            let embedder = try SentenceEmbedder(directory: source, precision: .fp32)  // training is fp32
-            model = LinearHeadTraining(features: embedder.embed(encodings: encodings, batchSize: 64), classifier: head)
+            let embedder = try SentenceEmbedder(directory: source, precision: .fp32, context: context)  // training is fp32
+            model = LinearHeadTraining(features: try embedder.embed(encodings: encodings, batchSize: 64),
+                                       classifier: initialClassifier(labels: labels.count, hidden: source.config.hiddenSize, seed: o.seed))
         } else {
-            guard checkpointFile.contains("pooler.dense.weight") else {
-                throw ModelError.missingTensor(path: checkpointFile.path, name: "pooler.dense.weight")
-            }
-            model = try SequenceClassifierTraining(config: source.config, checkpoint: checkpointFile, classifier: head,
+            model = try SequenceClassifierTraining(config: source.config, checkpoint: checkpointFile,
+                                                   head: .new(features: features, labels: labels, seed: o.seed),
                                                    encodings: encodings, padId: tokenizer.padId, dropout: o.dropout,
                                                    workers: state.workers ?? 1)
         }
@@ -194,7 +197,7 @@ public final class FineTuner {
         let schedule = LinearSchedule(totalSteps: o.epochs * stepsPerEpoch)
         let optimizer = Optimizer(model.parameters, learningRate: o.effectiveLearningRate, schedule: schedule, step: state.step)
         let writer = ClassifierDirectoryWriter(
-            source: source, labels: labels, features: o.freezeEncoder ? .embedding : .pooler,
+            source: source, labels: labels, features: features,
             provenance: ["train": train.lastPathComponent, "epochs": o.epochs, "learning_rate": o.effectiveLearningRate,
                          "batch_size": o.batchSize, "max_length": o.maxLength, "seed": o.seed,
                          "freeze_encoder": o.freezeEncoder])

@@ -30,3 +30,30 @@ final class Optimizer {
         return norm
     }
 }
+
+/// AdamW's hyper-parameters (torch.optim.AdamW's, with the weight decay Hugging Face uses).
+public struct AdamW: Codable, Sendable, Equatable {
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var eps: Float = 1e-8
+    public var weightDecay: Float = 0.01
+    public init() {}
+}
+
+/// Hugging Face's get_linear_schedule_with_warmup: the factor grows linearly from 0 over
+/// the warmup steps, then falls linearly to 0 at the last step. Step k counts from 0.
+public struct LinearSchedule: Codable, Sendable, Equatable {
+    public let totalSteps: Int
+    public let warmupSteps: Int
+
+    /// Warmup over ceil(fraction · total) steps, as transformers' warmup_ratio.
+    public init(totalSteps: Int, warmupFraction: Double = 0.1) {
+        self.totalSteps = totalSteps
+        warmupSteps = Int((warmupFraction * Double(totalSteps)).rounded(.up))
+    }
+
+    public func factor(atStep k: Int) -> Double {
+        if k < warmupSteps { return Double(k) / Double(max(1, warmupSteps)) }
+        return max(0, Double(totalSteps - k) / Double(max(1, totalSteps - warmupSteps)))
+    }
+}

@@ -109,7 +109,9 @@ struct ClassifierDirectoryWriter {
         config["id2label"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { (String($0.offset), $0.element) })
         config["label2id"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, $0.offset) })
         config["problem_type"] = ClassifierHead.Problem.singleLabel.rawValue
-        if features == .pooler { config["architectures"] = ["BertForSequenceClassification"] }
+        if features != .embedding {
+            config["architectures"] = ["\(source.config.architecture.classPrefix(source.config))ForSequenceClassification"]
+        }
         var runtime = config["runtime"] as? [String: Any] ?? [:]
         runtime["classifier"] = ["features": features.rawValue]
         runtime["finetune"] = provenance

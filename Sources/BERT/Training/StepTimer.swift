@@ -7,7 +7,9 @@ extension FineTuner {
     /// after two warm-up steps; what tools/bench compares with PyTorch's step.
     ///
     ///     let seconds = try FineTuner.timeSteps(source: dir, batchSize: 32, length: 64, steps: 5)
-    public static func timeSteps(source: ModelDirectory, batchSize: Int, length: Int, steps: Int) throws -> [Double] {
+    public static func timeSteps(source: ModelDirectory, batchSize: Int, length: Int, steps: Int,
+                                 context: ExecutionContext? = nil) throws -> [Double] {
+        let context = context ?? ExecutionContext()
         let config = source.config
         let tokenizer = try source.loadTokenizer()
         let checkpoint = try SafetensorsFile(path: source.url.appendingPathComponent("model.safetensors").path)
@@ -20,8 +22,9 @@ extension FineTuner {
                             attentionMask: ids.map { _ in 1 }, offsets: ids.map { _ in 0..<0 })
         }
         let model = try SequenceClassifierTraining(
-            config: config, checkpoint: checkpoint, classifier: initialClassifier(labels: 2, hidden: config.hiddenSize, seed: 0),
-            encodings: encodings, padId: tokenizer.padId, dropout: 0.1)
+            config: config, checkpoint: checkpoint,
+            head: .new(features: config.architecture.sequenceClassifier, labels: ["0", "1"], seed: 0),
+            encodings: encodings, padId: tokenizer.padId, dropout: 0.1, workers: context.trainingWorkers)
         let optimizer = Optimizer(model.parameters, learningRate: 2e-5, schedule: LinearSchedule(totalSteps: steps + 2), step: 0)
         let rows = Array(0..<batchSize), labels = rows.map { $0 % 2 }
         var dropout: SplitMix64? = SplitMix64(seed: 1)

@@ -26,8 +26,16 @@ func initialClassifier(labels: Int, hidden: Int, seed: UInt64) -> (weight: Tenso
     return (Tensor(shape: [labels, hidden], values: w), Tensor(zeros: [labels]))
 }
 
-/// BertForSequenceClassification with gradients: the encoder, the pooler
-/// tanh(dense(h[CLS])), dropout, the classifier Linear; cross-entropy.
+/// How a trained head starts: new weights drawn from a seed (fine-tuning an encoder), or
+/// the ones a classifier checkpoint already has (its `classifier.*` tensors).
+enum InitialHead {
+    case new(features: ClassifierHead.Features, labels: [String], seed: UInt64)
+    case checkpoint
+}
+
+/// `*ForSequenceClassification` with gradients: the encoder of any architecture, its
+/// head (the source architecture's), cross-entropy. The layers are the same ones
+/// inference runs (Layers/), here over owned parameters.
 ///
 /// With two workers, a batch's halves run at once on the two cores (one OpenBLAS thread
 /// each): the second half through a replica that shares these weights and accumulates
@@ -36,42 +44,44 @@ func initialClassifier(labels: Int, hidden: Int, seed: UInt64) -> (weight: Tenso
 final class SequenceClassifierTraining: TrainableClassifier {
     let config: Config
     let parameters: ParameterSet
-    let embeddings: TrainableEmbeddings
-    let layers: [TrainableEncoderLayer]
-    let pooler, classifier: TrainableLinear
-    let dropout: Dropout
+    let encoder: Encoder
+    let head: ClassifierHead
     let encodings: [Encoding]
     let padId: Int
     /// The second worker's replica (nil with one worker).
     private let replica: SequenceClassifierTraining?
-    var labelCount: Int { classifier.outFeatures }
-    /// Two workers where there are two cores (`Threading.batchWorkers`), else one.
-    static var defaultWorkers: Int { min(Threading.batchWorkers, 2) }
+    var labelCount: Int { head.labels.count }
 
-    /// Loads every encoder and pooler tensor of `checkpoint` (as `Encoder` checks them)
-    /// and takes the classifier's initial weights. `workers`: 1, or 2 to split each batch
-    /// in halves over the two cores.
-    init(config c: Config, checkpoint: SafetensorsFile, classifier head: (weight: Tensor, bias: Tensor),
-         encodings: [Encoding], padId: Int, dropout p: Float, workers: Int = defaultWorkers,
+    /// Loads every encoder tensor of `checkpoint` (as `Encoder` checks them) as trainable
+    /// parameters and makes or loads the head. `workers`: 1, or 2 to split each batch in
+    /// halves over the two cores. Throws if an encoding does not fit the model (`Encoder.check`).
+    init(config c: Config, checkpoint: SafetensorsFile, head initial: InitialHead,
+         encodings: [Encoding], padId: Int, dropout p: Float, workers: Int = 1,
          sharingValuesOf owner: ParameterSet? = nil) throws {
         config = c
-        let parameters = ParameterSet(sharingValuesOf: owner)
+        let parameters = ParameterSet(owner.map { .replica(of: $0) } ?? .training)
         self.parameters = parameters
-        let root = Weights(checkpoint).scope("")
-        embeddings = try TrainableEmbeddings(parameters, from: root.scope("embeddings"), config: c, dropout: p)
-        layers = try (0..<c.numHiddenLayers).map {
-            try TrainableEncoderLayer(parameters, "encoder.layer.\($0)", from: root.scope("encoder.layer.\($0)"),
-                                      config: c, attentionDropout: p, hiddenDropout: p)
+        let weights = Weights(checkpoint, parameters: parameters)
+        let root = weights.scope("")
+        let features: ClassifierHead.Features
+        switch initial {
+        case .new(let f, _, _): features = f
+        case .checkpoint: features = c.runtime.classifier?.features ?? .pooler
         }
-        pooler = try TrainableLinear(parameters, "pooler.dense", from: root.scope("pooler.dense"), in: c.hiddenSize, out: c.hiddenSize)
-        classifier = TrainableLinear(weight: parameters.add("classifier.weight", head.weight),
-                                     bias: parameters.add("classifier.bias", head.bias))
-        dropout = Dropout(p: p)
+        encoder = try Encoder(root, config: c, dropout: p, pooler: features == .pooler)
+        switch initial {
+        case .new(let features, let labels, let seed):
+            head = try ClassifierHead(new: features, labels: labels, hidden: c.hiddenSize, seed: seed,
+                                      pooler: encoder.pooler, parameters: root, dropout: p)
+        case .checkpoint:
+            head = try ClassifierHead(root, config: c, pooler: encoder.pooler, dropout: p)
+        }
+        if owner == nil { try encoder.check(encodings) }
         self.encodings = encodings
         self.padId = padId
         if owner == nil { Self.keepFreedMemory() }
         replica = workers > 1 && owner == nil
-            ? try SequenceClassifierTraining(config: c, checkpoint: checkpoint, classifier: head, encodings: encodings,
+            ? try SequenceClassifierTraining(config: c, checkpoint: checkpoint, head: initial, encodings: encodings,
                                              padId: padId, dropout: p, workers: 1, sharingValuesOf: parameters)
             : nil
     }
@@ -101,8 +111,6 @@ final class SequenceClassifierTraining: TrainableClassifier {
         let halves = [0..<cut, cut..<examples.count]
         let models = [self, replica]
         var results: [(loss: Float, logits: [Float])] = [(0, []), (0, [])]
-        let saved = BLAS.threads
-        BLAS.threads = 1
         results.withUnsafeMutableBufferPointer { out in
             generators.withUnsafeMutableBufferPointer { gens in
                 let shared = UncheckedSendable((out, gens))
@@ -114,7 +122,6 @@ final class SequenceClassifierTraining: TrainableClassifier {
                 }
             }
         }
-        BLAS.threads = saved
         if training {
             parameters.absorbGradients(of: replica.parameters)
             rng = generators[0]
@@ -127,52 +134,36 @@ final class SequenceClassifierTraining: TrainableClassifier {
     /// gradient, the share of the whole batch these examples are.
     private func pass(_ examples: [Int], labels: [Int], backward: Bool, weight: Float, rng: inout SplitMix64?) -> (loss: Float, logits: [Float]) {
         let batch = Batch(examples.map { encodings[$0] }, padId: padId)
-        let (B, C, L, starts) = (batch.size, config.hiddenSize, labelCount, batch.starts)
+        let pass = ForwardPass(batch: batch, scratch: Scratch(config: config), saving: true, rng: rng)
+        let (B, C, L) = (batch.size, config.hiddenSize, labelCount)
         let x = Buffer(batch.tokens * C)  // (ΣL, C): real tokens only
-        let savedEmbeddings = embeddings.forward(batch, into: x.pointer, rng: &rng)
-        var saved: [TrainableEncoderLayer.Saved] = []
-        for layer in layers { saved.append(layer.forward(x.pointer, batch: batch, rng: &rng)) }
-        // pooled (B, C) = tanh(dense(h[CLS])) → dropout → logits (B, L)
-        let cls = Buffer(B * C)
-        for b in 0..<B { (cls.pointer + b * C).update(from: x.pointer + starts[b] * C, count: C) }
-        let pooled = Buffer(B * C)
-        pooler.forward(cls.pointer, rows: B, into: pooled.pointer)
-        TrainingKernels.tanh(pooled.pointer, count: B * C)
-        let mask = dropout.mask(B * C, &rng)
-        let dropped = Buffer(copying: pooled.pointer, count: B * C)
-        if let mask { TrainingKernels.multiply(dropped.pointer, by: mask.pointer, count: B * C) }
+        let saved = encoder.forward(pass, into: x.pointer)!
         let logits = Buffer(B * L)
-        classifier.forward(dropped.pointer, rows: B, into: logits.pointer)
+        let savedHead = head.forward(x.pointer, pass, into: logits.pointer)
+        rng = pass.rng
         let dLogits = Buffer(B * L)
         let loss = TrainingKernels.crossEntropy(logits: logits.pointer, labels: labels, rows: B, cols: L,
                                                 grad: backward ? dLogits.pointer : nil)
         guard backward else { return (loss, logits.values) }
         if weight != 1 { TrainingKernels.scale(dLogits.pointer, by: weight, count: B * L) }
-        let dPooled = Buffer(B * C)
-        classifier.backward(dLogits.pointer, input: dropped.pointer, rows: B, dx: dPooled.pointer)
-        if let mask { TrainingKernels.multiply(dPooled.pointer, by: mask.pointer, count: B * C) }
-        TrainingKernels.tanhBackward(outputs: pooled.pointer, grad: dPooled.pointer, count: B * C)
-        let dCls = Buffer(B * C)
-        pooler.backward(dPooled.pointer, input: cls.pointer, rows: B, dx: dCls.pointer)
         let dx = Buffer(batch.tokens * C)
-        for b in 0..<B { (dx.pointer + starts[b] * C).update(from: dCls.pointer + b * C, count: C) }
-        for (layer, s) in zip(layers, saved).reversed() { layer.backward(dx.pointer, saved: s, batch: batch) }
-        embeddings.backward(dx.pointer, saved: savedEmbeddings, batch: batch)
+        head.backward(dLogits.pointer, saved: savedHead, pass: pass, into: dx.pointer)
+        encoder.backward(dx.pointer, saved: saved, pass: pass)
         return (loss, logits.values)
     }
 }
 
 /// A linear head over fixed features (the cached sentence embeddings of --freeze-encoder).
 final class LinearHeadTraining: TrainableClassifier {
-    let parameters = ParameterSet()
-    let classifier: TrainableLinear
+    let parameters = ParameterSet(.training)
+    let classifier: Linear
     let features: [[Float]]
     var labelCount: Int { classifier.outFeatures }
 
     init(features: [[Float]], classifier head: (weight: Tensor, bias: Tensor)) {
         self.features = features
-        classifier = TrainableLinear(weight: parameters.add("classifier.weight", head.weight),
-                                     bias: parameters.add("classifier.bias", head.bias))
+        classifier = Linear(weight: parameters.add("classifier.weight", head.weight),
+                            bias: parameters.add("classifier.bias", head.bias))
     }
 
     func run(_ examples: [Int], labels: [Int], training: Bool, rng: inout SplitMix64?) -> (loss: Float, logits: [Float]) {
@@ -180,7 +171,7 @@ final class LinearHeadTraining: TrainableClassifier {
         let x = Buffer(B * C)
         for (b, e) in examples.enumerated() { (x.pointer + b * C).update(from: features[e], count: C) }
         let logits = Buffer(B * L), dLogits = Buffer(B * L)
-        classifier.forward(x.pointer, rows: B, into: logits.pointer)
+        classifier(x.pointer, rows: B, into: logits.pointer)
         let l = TrainingKernels.crossEntropy(logits: logits.pointer, labels: labels, rows: B, cols: L,
                                              grad: training ? dLogits.pointer : nil)
         if training { classifier.backward(dLogits.pointer, input: x.pointer, rows: B, dx: nil) }

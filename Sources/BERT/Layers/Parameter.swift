@@ -1,12 +1,14 @@
 import Foundation
 import Kernels
 
-/// One trainable tensor under its canonical name: its values, gradient and AdamW
-/// moments, owned and mutable (the checkpoint's mapping stays read-only).
+/// One tensor of a model under its canonical name. For inference its values are a view of
+/// the memory-mapped checkpoint and it has no gradient; for training it owns its values,
+/// a gradient and AdamW's two moments.
 final class Parameter {
     let name: String
     let shape: [Int]
     let value: Buffer
+    /// Empty (count 0) for inference parameters.
     let grad: Buffer
     let m: Buffer
     let v: Buffer
@@ -15,52 +17,79 @@ final class Parameter {
 
     var count: Int { value.count }
     var pointer: UnsafeMutablePointer<Float> { value.pointer }
+    /// Whether a backward pass may accumulate into `grad`.
+    var trainable: Bool { grad.count == value.count }
 
-    init(name: String, shape: [Int], values: UnsafePointer<Float>) {
+    private init(name: String, shape: [Int], value: Buffer, grad: Buffer, m: Buffer, v: Buffer) {
         self.name = name
         self.shape = shape
-        let n = shape.reduce(1, *)
-        value = Buffer(copying: values, count: n)
-        grad = Buffer(n)
-        m = Buffer(n)
-        v = Buffer(n)
+        self.value = value
+        self.grad = grad
+        self.m = m
+        self.v = v
         decays = !(name.hasSuffix("bias") || name.contains("LayerNorm"))
+    }
+
+    /// A view for inference: no copy, no gradient.
+    convenience init(name: String, viewing tensor: Tensor) {
+        let empty = Buffer(0)
+        self.init(name: name, shape: tensor.shape, value: Buffer(viewing: tensor), grad: empty, m: empty, v: empty)
+    }
+
+    /// An owned copy with a gradient and moments, for training.
+    convenience init(name: String, copying tensor: Tensor) {
+        let n = tensor.count
+        self.init(name: name, shape: tensor.shape, value: Buffer(copying: tensor.pointer, count: n),
+                  grad: Buffer(n), m: Buffer(n), v: Buffer(n))
     }
 
     /// The same values with a gradient of its own (and no moments): what a second
     /// training worker accumulates into before its gradient joins the owner's.
-    init(sharingValuesOf owner: Parameter) {
-        name = owner.name
-        shape = owner.shape
-        value = owner.value
-        grad = Buffer(owner.count)
-        m = Buffer(0)
-        v = Buffer(0)
-        decays = owner.decays
+    convenience init(sharingValuesOf owner: Parameter) {
+        let empty = Buffer(0)
+        self.init(name: owner.name, shape: owner.shape, value: owner.value, grad: Buffer(owner.count), m: empty, v: empty)
     }
 
     var tensor: Tensor { Tensor(shape: shape, values: value.values) }
 }
 
-/// Every trainable tensor of a model, in a fixed order (the order of the checkpoint's names).
+/// Every tensor of a model, in the order the layers took them. How a tensor becomes a
+/// `Parameter` is the set's mode: views (inference), owned copies (training), or shared
+/// values with gradients of their own (a training worker's replica).
 final class ParameterSet {
+    enum Mode {
+        case inference
+        case training
+        /// The replica of `owner`: every parameter must have its twin there.
+        case replica(of: ParameterSet)
+    }
+
+    let mode: Mode
     private(set) var all: [Parameter] = []
     private var byName: [String: Parameter] = [:]
-    /// Set for a worker's replica: `add` then shares the owner's values instead of copying.
-    let owner: ParameterSet?
 
-    init(sharingValuesOf owner: ParameterSet? = nil) { self.owner = owner }
+    init(_ mode: Mode = .training) { self.mode = mode }
 
+    var isTraining: Bool {
+        if case .inference = mode { return false }
+        return true
+    }
+
+    /// The parameter for `name` made from `tensor`; a name taken again (ALBERT's shared
+    /// layers are loaded once, then reused) is a programmer error.
     func add(_ name: String, _ tensor: Tensor) -> Parameter {
         precondition(byName[name] == nil, "parameter \(name) added twice")
         let p: Parameter
-        if let owner {
+        switch mode {
+        case .inference:
+            p = Parameter(name: name, viewing: tensor)
+        case .training:
+            p = Parameter(name: name, copying: tensor)
+        case .replica(let owner):
             guard let shared = owner[name], shared.shape == tensor.shape else {
                 preconditionFailure("replica parameter \(name) \(tensor.shape) has no twin in the owner")
             }
             p = Parameter(sharingValuesOf: shared)
-        } else {
-            p = Parameter(name: name, shape: tensor.shape, values: tensor.pointer)
         }
         all.append(p)
         byName[name] = p
@@ -73,7 +102,7 @@ final class ParameterSet {
 
     /// The global L2 norm of all gradients, as torch.nn.utils.clip_grad_norm_ computes it.
     func gradientNorm() -> Double {
-        all.reduce(0.0) { $0 + TrainingKernels.sumOfSquares($1.grad.pointer, count: $1.count) }.squareRoot()
+        all.reduce(0.0) { $0 + TrainingKernels.sumOfSquares($1.grad.pointer, count: $1.grad.count) }.squareRoot()
     }
 
     /// Scales gradients so their global norm is at most `maxNorm` (torch's clip_grad_norm_:
@@ -83,7 +112,7 @@ final class ParameterSet {
         let norm = gradientNorm()
         let coefficient = Float(min(maxNorm / (norm + 1e-6), 1))
         if coefficient < 1 {
-            for p in all { TrainingKernels.scale(p.grad.pointer, by: coefficient, count: p.count) }
+            for p in all { TrainingKernels.scale(p.grad.pointer, by: coefficient, count: p.grad.count) }
         }
         return norm
     }
@@ -118,32 +147,5 @@ final class ParameterSet {
     /// Values as tensors by name, for a checkpoint.
     func tensors() -> [String: Tensor] {
         Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0.tensor) })
-    }
-}
-
-/// AdamW's hyper-parameters (torch.optim.AdamW's, with the weight decay Hugging Face uses).
-public struct AdamW: Codable, Sendable, Equatable {
-    public var beta1: Float = 0.9
-    public var beta2: Float = 0.999
-    public var eps: Float = 1e-8
-    public var weightDecay: Float = 0.01
-    public init() {}
-}
-
-/// Hugging Face's get_linear_schedule_with_warmup: the factor grows linearly from 0 over
-/// the warmup steps, then falls linearly to 0 at the last step. Step k counts from 0.
-public struct LinearSchedule: Codable, Sendable, Equatable {
-    public let totalSteps: Int
-    public let warmupSteps: Int
-
-    /// Warmup over ceil(fraction · total) steps, as transformers' warmup_ratio.
-    public init(totalSteps: Int, warmupFraction: Double = 0.1) {
-        self.totalSteps = totalSteps
-        warmupSteps = Int((warmupFraction * Double(totalSteps)).rounded(.up))
-    }
-
-    public func factor(atStep k: Int) -> Double {
-        if k < warmupSteps { return Double(k) / Double(max(1, warmupSteps)) }
-        return max(0, Double(totalSteps - k) / Double(max(1, totalSteps - warmupSteps)))
     }
 }

@@ -2,17 +2,27 @@ import Kernels
 
 /// torch.nn.Linear: y = x · Wᵀ + b, with W stored (out, in) as PyTorch stores it.
 struct Linear {
-    let weight: Tensor  // (out, in)
-    let bias: Tensor    // (out)
+    let weight: Parameter  // (out, in)
+    let bias: Parameter    // (out)
     let bf16: BF16Matrix?  // (out, in), the weight rounded once, when the scope's precision is bf16
     var inFeatures: Int { weight.shape[1] }
     var outFeatures: Int { weight.shape[0] }
 
     init(_ w: WeightScope, in inFeatures: Int, out outFeatures: Int) throws {
-        weight = try w.tensor("weight", shape: [outFeatures, inFeatures])
-        bias = try w.tensor("bias", shape: [outFeatures])
-        bf16 = w.precision == .bf16 ? BF16Matrix(converting: weight.pointer, rows: outFeatures, cols: inFeatures) : nil
+        weight = try w.parameter("weight", shape: [outFeatures, inFeatures])
+        bias = try w.parameter("bias", shape: [outFeatures])
+        bf16 = w.precision == .bf16 && !w.isTraining
+            ? BF16Matrix(converting: weight.pointer, rows: outFeatures, cols: inFeatures) : nil
     }
+
+    /// A Linear over given parameters (a new head's).
+    init(weight: Parameter, bias: Parameter) {
+        self.weight = weight
+        self.bias = bias
+        bf16 = nil
+    }
+
+    // MARK: forward
 
     /// x: (rows, in) → y: (rows, out). The bias is copied in first and the product added
     /// to it (beta 1), which saves OpenBLAS's pass that zeroes y and our pass adding the bias.
@@ -44,22 +54,19 @@ struct Linear {
         Gemm.multiplyWeight(x, weight.pointer + cols.lowerBound * inFeatures, into: y + cols.lowerBound,
                             m: rows, n: cols.count, k: inFeatures, beta: 1, ldc: outFeatures)
     }
-}
 
-/// torch.nn.LayerNorm over the last axis.
-struct LayerNorm {
-    let weight: Tensor  // (C)
-    let bias: Tensor    // (C)
-    let eps: Float
+    // MARK: backward
 
-    init(_ w: WeightScope, size: Int, eps: Float) throws {
-        weight = try w.tensor("weight", shape: [size])
-        bias = try w.tensor("bias", shape: [size])
-        self.eps = eps
-    }
-
-    /// x: (rows, C), normalized in place.
-    func callAsFunction(_ x: UnsafeMutablePointer<Float>, rows: Int) {
-        LayerNormKernel.apply(x, rows: rows, cols: weight.count, gamma: weight.pointer, beta: bias.pointer, eps: eps)
+    /// dy: (rows, out), x: the forward's input (rows, in). Accumulates dW += dyᵀ·x and
+    /// db += Σ dy; writes dx = dy·W (rows, in), or adds it when `accumulate`.
+    func backward(_ dy: UnsafePointer<Float>, input x: UnsafePointer<Float>, rows: Int,
+                  dx: UnsafeMutablePointer<Float>?, accumulate: Bool = false) {
+        precondition(weight.trainable, "backward through \(weight.name), which was loaded for inference")
+        Gemm.multiply(dy, x, into: weight.grad.pointer, m: outFeatures, n: inFeatures, k: rows,
+                      transposeA: true, beta: 1)
+        TrainingKernels.addColumnSums(dy, rows: rows, cols: outFeatures, into: bias.grad.pointer)
+        if let dx {
+            Gemm.multiply(dy, weight.pointer, into: dx, m: rows, n: inFeatures, k: outFeatures, beta: accumulate ? 1 : 0)
+        }
     }
 }

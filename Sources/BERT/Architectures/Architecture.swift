@@ -1,0 +1,50 @@
+/// What one Hugging Face `model_type` is to the runtime: the rules its config must meet,
+/// and which variant of each shared layer it uses (where positions start, whether it has
+/// token types, an embedding projection, shared layers, a relative position bias, and
+/// its sequence-classification head). Each architecture is one small type in this folder,
+/// listed in `Architectures.all`; the layers themselves are shared (Layers/).
+///
+/// Adding one: a file here conforming to `Architecture`, an entry in `Architectures.all`,
+/// the renaming rules in tools/convert, and a golden script (README, "Adding an architecture").
+protocol Architecture: Sendable {
+    /// The `model_type` values of config.json this architecture reads.
+    var modelTypes: [String] { get }
+    /// Hugging Face's class prefix: "Bert" for BertModel and BertForSequenceClassification.
+    func classPrefix(_ c: Config) -> String
+    /// The head `*ForSequenceClassification` puts on the encoder.
+    var sequenceClassifier: ClassifierHead.Features { get }
+    /// The first inconsistency of this architecture's own fields, if any.
+    func problem(_ c: Config) -> String?
+    /// The position-embedding row of each sequence's first token.
+    func positionOffset(_ c: Config) -> Int
+    /// Whether an embedding-size to hidden-size projection follows the embeddings.
+    func projectsEmbeddings(_ c: Config) -> Bool
+    /// The checkpoint scope holding layer `layer`'s weights (shared layers map several
+    /// layers to one scope).
+    func layerScope(_ layer: Int, _ c: Config) -> String
+    /// Whether attention scores get MPNet's relative position bias.
+    var relativeAttentionBias: Bool { get }
+}
+
+extension Architecture {
+    func problem(_ c: Config) -> String? { nil }
+    func positionOffset(_ c: Config) -> Int { 0 }
+    func projectsEmbeddings(_ c: Config) -> Bool { false }
+    func layerScope(_ layer: Int, _ c: Config) -> String { "encoder.layer.\(layer)" }
+    var relativeAttentionBias: Bool { false }
+}
+
+/// The registry: every architecture the runtime runs, by `model_type`.
+enum Architectures {
+    static let all: [any Architecture] = [Bert(), Roberta(), DistilBert(), Albert(), Electra(), MPNet()]
+
+    static func named(_ modelType: String) -> (any Architecture)? {
+        all.first { $0.modelTypes.contains(modelType) }
+    }
+
+    static var supported: [String] { all.flatMap(\.modelTypes) }
+}
+
+/// RoBERTa-style position ids start after the padding index: the first token takes row
+/// pad_token_id + 1 (Hugging Face's create_position_ids_from_input_ids on right-padded input).
+func positionsAfterPadding(_ c: Config) -> Int { max(c.padTokenId, 0) + 1 }
