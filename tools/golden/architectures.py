@@ -35,7 +35,9 @@ Writes per TYPE, in Tests/BERTTests/Resources/arch/ (N inputs, T_K tokens in inp
     token ids, special tokens included), type_ids (N lists, or null where the architecture has no
     token types: the model never sees them), lengths; model_pooler (whether model.pooler exists);
     loss (mean cross-entropy of the classifier on the batch with labels); grad_names (every
-    parameter's canonical name, sorted); classifier_features (runtime.classifier.features)
+    parameter's canonical name, sorted); classifier_features (runtime.classifier.features);
+    tokenizer: {texts, pairs, ids, type_ids, tokenizer_class}, transformers' fast tokenizer of the
+    directory on TOKENIZER_CASES (type ids as the tokenizer gives them, zeros for MPNet)
   TYPE_golden.safetensors (float32):
     model.hidden.K       (T_K, C)  last_hidden_state of the *Model, input K's rows
     model.pooler         (N, C)    its pooler output (ALBERT, MPNet)
@@ -71,6 +73,18 @@ INPUTS = [
     ("Birds sang.", None, 0),
     ("The old dog jumps over the quick cat, the lazy fox ran to the river and the brown bird sang.",
      None, 2),
+]
+# Tokenizer-only cases (text, pair): transformers' fast tokenizer of each directory on them gives
+# the "tokenizer" block of the JSON. For ALBERT they exercise its convention (whitespace, quotes,
+# accents, case, the model's NFKC table); for MPNet its template on a pair; for the WordPiece
+# vocabulary, unknown words become [UNK].
+TOKENIZER_CASES = [
+    ("  The   cat\tsat  ", None),
+    ("``Quoted'' and \"double\" quotes", None),
+    ("Café naïve résumé, ÀÉÎÕÜ", None),
+    ("ﬁne Ｆｕｌｌ ｗｉｄｔｈ… in 1999, 2 dogs", None),
+    ("A dog ran.", "The cat sat on the mat!"),
+    ("", None),
 ]
 WORDS = ["the", "cat", "sat", "on", "mat", "a", "dog", "ran", "quick", "brown", "fox", "jump", "over",
          "lazy", "and", "while", "bird", "sang", "in", "old", "tree", "by", "river", "to"]
@@ -220,6 +234,19 @@ def encode(hf, spec):
     return ids, types
 
 
+def tokenizer_cases(hf):
+    """transformers' fast tokenizer of the directory on TOKENIZER_CASES: ids and type ids."""
+    from transformers import AutoTokenizer
+    tokenizer = AutoTokenizer.from_pretrained(hf)
+    ids, types = [], []
+    for text, pair in TOKENIZER_CASES:
+        encoding = tokenizer(text, pair, return_token_type_ids=True)
+        ids.append(encoding["input_ids"])
+        types.append(encoding["token_type_ids"])
+    return {"texts": [t for t, _ in TOKENIZER_CASES], "pairs": [p for _, p in TOKENIZER_CASES],
+            "ids": ids, "type_ids": types, "tokenizer_class": type(tokenizer).__name__}
+
+
 def padded(torch, ids, types, spec):
     """The right-padded batch: input_ids, attention_mask (and token_type_ids where they exist)."""
     T = max(len(row) for row in ids)
@@ -299,6 +326,8 @@ def run(torch, root, convert_module, model_type, spec, seed, spiece, resources):
             ids, types = encode(hf, spec)
             if classifier:
                 check_pytorch_bin(torch, root, model, hf, out)
+            else:
+                golden["tokenizer"] = tokenizer_cases(hf)
         golden["ids"], golden["type_ids"] = ids, (types if spec["types"] else None)
         batch = padded(torch, ids, types, spec)
         check_lossless(torch, convert_module, spec, model, out, batch)
