@@ -36,6 +36,10 @@ Writes per TYPE, in Tests/BERTTests/Resources/arch/ (N inputs, T_K tokens in inp
     token types: the model never sees them), lengths; model_pooler (whether model.pooler exists);
     loss (mean cross-entropy of the classifier on the batch with labels); grad_names (every
     parameter's canonical name, sorted); classifier_features (runtime.classifier.features);
+    float32_error: {hidden_abs, logits_abs, loss_abs, grad_rel_norm}, the largest distance of these
+    float32 results from the same classifier run in float64 (grad_rel_norm: |g32 - g64| / |g64| per
+    tensor); zero_gradients: the parameters whose gradient is 0 in exact arithmetic (the attention
+    key biases), whose golden holds float32 noise (about 1e-8): compare them absolutely;
     tokenizer: {texts, pairs, ids, type_ids, tokenizer_class}, transformers' fast tokenizer of the
     directory on TOKENIZER_CASES (type ids as the tokenizer gives them, zeros for MPNet)
   TYPE_golden.safetensors (float32):
@@ -47,6 +51,7 @@ Writes per TYPE, in Tests/BERTTests/Resources/arch/ (N inputs, T_K tokens in inp
                                    shared layer group: the sum over the layers using it)
 """
 
+import copy
 import hashlib
 import importlib.machinery
 import importlib.util
@@ -304,6 +309,33 @@ def check_pytorch_bin(torch, root, model, hf, out):
                 assert f.read() == g.read(), f"{filename} differs when converted from pytorch_model.bin"
 
 
+def float32_error(torch, convert_module, model, batch, labels, output, hidden, grads):
+    """How far transformers' float32 results are from the same model in float64: the floor under
+    any tolerance. Gradients that vanish in exact arithmetic (the key biases: softmax ignores a
+    constant per query) hold float32 noise only, so they are listed apart and left out of the
+    relative figure."""
+    model_type = model.config.model_type
+    twin = copy.deepcopy(model).double()
+    twin.zero_grad()
+    exact = twin(**batch, labels=torch.tensor(labels))
+    exact.loss.backward()
+    with torch.no_grad():
+        exact_hidden = twin.base_model(**batch).last_hidden_state
+    mask = batch["attention_mask"].bool()
+    zero, relative = [], 0.0
+    for name, parameter in twin.named_parameters():
+        canonical = convert_module.canonical_name(name, model_type)
+        if parameter.grad.abs().max().item() < 1e-12:
+            zero.append(canonical)
+            continue
+        error = (grads[canonical].double() - parameter.grad).norm() / parameter.grad.norm()
+        relative = max(relative, error.item())
+    return {"hidden_abs": (hidden.double() - exact_hidden)[mask].abs().max().item(),
+            "logits_abs": (output.logits.detach().double() - exact.logits).abs().max().item(),
+            "loss_abs": abs(output.loss.item() - exact.loss.item()),
+            "grad_rel_norm": relative}, sorted(zero)
+
+
 def unpadded(hidden, ids):
     return [hidden[k, :len(row)].contiguous() for k, row in enumerate(ids)]
 
@@ -358,6 +390,8 @@ def run(torch, root, convert_module, model_type, spec, seed, spiece, resources):
             grads[canonical] = parameter.grad.detach().clone().contiguous()
         tensors.update({f"classifier.grad.{name}": g for name, g in sorted(grads.items())})
         golden["grad_names"] = sorted(grads)
+        golden["float32_error"], golden["zero_gradients"] = float32_error(torch, convert_module, model, batch,
+                                                                          golden["labels"], output, hidden, grads)
         golden["classifier_features"] = convert_module.HEAD_FEATURES[model_type]
     golden["lengths"] = [len(row) for row in golden["ids"]]
     prefix = os.path.join(resources, "arch", f"{model_type}_golden")
