@@ -114,7 +114,9 @@ def load_convert(root):
 def wordpiece_vocab(specials_first, specials_last):
     """Specials, the words, every letter alone and as a continuation, a little punctuation."""
     letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
-    return specials_first + WORDS + letters + ["##" + c for c in letters] + [".", ",", "!", "?"] + specials_last
+    # a word that is also a letter ("a") once only: a vocabulary lists each token once
+    return (specials_first + WORDS + [c for c in letters if c not in WORDS] + ["##" + c for c in letters]
+            + [".", ",", "!", "?"] + specials_last)
 
 
 def albert_spiece(root):
