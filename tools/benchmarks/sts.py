@@ -133,7 +133,7 @@ def main():
             vectors, seconds = run()
             s, p, cosines[key] = correlations(rows, index, vectors)
             result[key] = {"spearman": s, "pearson": p, "seconds": seconds}
-            source = key.replace("_", " ").replace("bert embed", "bert embed").replace("sentence transformers", "sentence-transformers")
+            source = {"bert_embed": "bert embed", "sentence_transformers": "sentence-transformers"}[key]
             print(f"{model:<20} {source:<22} {s:>9.4f} {p:>8.4f} {published if published else '':>9} {seconds:>8.1f}")
         if len(cosines) == 2:
             result["max_cosine_difference"] = float(abs(cosines["bert_embed"] - cosines["sentence_transformers"]).max())
