@@ -58,12 +58,27 @@ public struct Config: Codable, Sendable, Equatable {
     public struct TokenizerSettings: Codable, Sendable, Equatable {
         public var kind = "wordpiece"
         public var file = "vocab.txt"
-        /// For SentencePiece: "xlm-roberta" (Hugging Face's XLM-R ids and specials) or "plain".
+        /// For SentencePiece: "xlm-roberta" (Hugging Face's XLM-R ids and specials), "albert"
+        /// (AlbertTokenizer's) or "plain".
         public var convention = "xlm-roberta"
         public var doLowerCase = true
         public var stripAccents: Bool?
+        /// ALBERT: keep accents instead of stripping them.
+        public var keepAccents = false
         public var tokenizeChineseChars = true
         public var maxLength: Int?
+        /// WordPiece: the tokens playing the special roles (absent: BERT's).
+        public var specials: Specials?
+        /// WordPiece: "bert" or "roberta" (absent: "bert").
+        public var template: String?
+        /// WordPiece: more special tokens, found after normalization (tokenizer.json's added
+        /// tokens with "normalized": true, such as all-mpnet-base-v2's "<unk>").
+        public var normalizedSpecials: [String]?
+
+        /// The "specials" block: cls, sep, pad, unk, mask.
+        public struct Specials: Codable, Sendable, Equatable {
+            public var cls, sep, pad, unk, mask: String
+        }
 
         public init() {}
 
@@ -74,8 +89,12 @@ public struct Config: Codable, Sendable, Equatable {
             convention = try c.decodeIfPresent(String.self, forKey: .convention) ?? convention
             doLowerCase = try c.decodeIfPresent(Bool.self, forKey: .doLowerCase) ?? doLowerCase
             stripAccents = try c.decodeIfPresent(Bool.self, forKey: .stripAccents)
+            keepAccents = try c.decodeIfPresent(Bool.self, forKey: .keepAccents) ?? keepAccents
             tokenizeChineseChars = try c.decodeIfPresent(Bool.self, forKey: .tokenizeChineseChars) ?? tokenizeChineseChars
             maxLength = try c.decodeIfPresent(Int.self, forKey: .maxLength)
+            specials = try c.decodeIfPresent(Specials.self, forKey: .specials)
+            template = try c.decodeIfPresent(String.self, forKey: .template)
+            normalizedSpecials = try c.decodeIfPresent([String].self, forKey: .normalizedSpecials)
         }
     }
 

@@ -45,9 +45,18 @@ public struct ModelDirectory: Sendable {
         guard FileManager.default.fileExists(atPath: file.path) else { throw ModelError.missingFile(path: file.path) }
         switch settings.kind {
         case "wordpiece":
+            guard let template = WordPieceTemplate(rawValue: settings.template ?? "bert") else {
+                throw ModelError.invalidConfig(
+                    path: url.appendingPathComponent("config.json").path,
+                    reason: "runtime.tokenizer.template '\(settings.template ?? "")' is not supported (bert, roberta)")
+            }
+            let specials = settings.specials.map {
+                WordPieceSpecials(cls: $0.cls, sep: $0.sep, pad: $0.pad, unk: $0.unk, mask: $0.mask)
+            } ?? .bert
             let tokenizer = try WordPieceTokenizer(
                 vocabulary: file, lowercase: settings.doLowerCase, stripAccents: settings.stripAccents,
-                tokenizeChineseChars: settings.tokenizeChineseChars, maxLength: config.maxLength)
+                tokenizeChineseChars: settings.tokenizeChineseChars, maxLength: config.maxLength,
+                specials: specials, template: template, normalizedSpecials: settings.normalizedSpecials ?? [])
             if tokenizer.vocabularySize > config.vocabSize {
                 throw ModelError.invalidConfig(
                     path: url.appendingPathComponent("config.json").path,
@@ -58,9 +67,10 @@ public struct ModelDirectory: Sendable {
             guard let convention = SentencePieceTokenizer.Convention(rawValue: settings.convention) else {
                 throw ModelError.invalidConfig(
                     path: url.appendingPathComponent("config.json").path,
-                    reason: "runtime.tokenizer.convention '\(settings.convention)' is not supported (xlm-roberta, plain)")
+                    reason: "runtime.tokenizer.convention '\(settings.convention)' is not supported (xlm-roberta, albert, plain)")
             }
-            let tokenizer = try SentencePieceTokenizer(model: file, convention: convention, maxLength: config.maxLength)
+            let tokenizer = try SentencePieceTokenizer(model: file, convention: convention, maxLength: config.maxLength,
+                                                       lowercase: settings.doLowerCase, keepAccents: settings.keepAccents)
             if tokenizer.vocabularySize > config.vocabSize {
                 throw ModelError.invalidConfig(
                     path: url.appendingPathComponent("config.json").path,

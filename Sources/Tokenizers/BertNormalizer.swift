@@ -18,10 +18,10 @@ struct NormalizedText {
 
 /// Storage the normalizer reuses from one call to the next.
 struct NormalizerScratch {
-    fileprivate var cleaned = NormalizedText()
-    fileprivate var stripped = NormalizedText()
-    fileprivate var decomposition = Decomposition()
-    fileprivate var piece: [Unicode.Scalar] = []
+    var cleaned = NormalizedText()
+    var stripped = NormalizedText()
+    var decomposition = Decomposition()
+    var piece: [Unicode.Scalar] = []
 }
 
 /// Hugging Face's BertNormalizer (clean_text on): drop control characters, turn whitespace
@@ -93,32 +93,10 @@ struct BertNormalizer: Sendable {
         }
     }
 
-    /// NFD, then drop nonspacing marks. Alignment follows `tokenizers`: after canonical
-    /// reordering, the first scalar of each decomposition takes the next input scalar's origin
-    /// and the others share the origin before it — by position, not by which scalar moved where.
     private func removeAccents(_ input: NormalizedText, into out: inout NormalizedText,
                                decomposition: inout Decomposition, piece: inout [Unicode.Scalar]) {
-        decomposition.removeAll()
-        for u in input.scalars {
-            if u.value < 0xC0 {
-                decomposition.push(u, first: true, combiningClass: 0)
-                continue
-            }
-            piece.removeAll(keepingCapacity: true)
-            BertUnicode.appendDecomposition(of: u, to: &piece)
-            for (k, d) in piece.enumerated() {
-                decomposition.push(d, first: k == 0, combiningClass: BertUnicode.combiningClass(d))
-            }
-        }
-        decomposition.finish()
-        out.removeAll()
-        var consumed = 0
-        for (u, first) in zip(decomposition.scalars, decomposition.firsts) {
-            if first { consumed += 1 }
-            if !BertUnicode.isNonspacingMark(u) {
-                out.append(u, from: input.origins[max(consumed - 1, 0)])
-            }
-        }
+        Decomposition.strippingAccents(input, compatibility: false, into: &out, decomposition: &decomposition, piece: &piece,
+                                       isAccent: BertUnicode.isNonspacingMark)
     }
 
     /// Lowercases, when asked, while appending.
@@ -136,7 +114,7 @@ struct BertNormalizer: Sendable {
 
 /// Decomposed scalars in canonical order: each run of non-starters is stably sorted by
 /// combining class once the next starter (or the end) closes it.
-private struct Decomposition {
+struct Decomposition {
     var scalars: [Unicode.Scalar] = []
     /// Whether the scalar is the first of its source scalar's decomposition.
     var firsts: [Bool] = []
@@ -174,6 +152,43 @@ private struct Decomposition {
                 firsts.swapAt(j - 1, j)
                 classes.swapAt(j - 1, j)
                 j -= 1
+            }
+        }
+    }
+}
+
+extension Decomposition {
+    /// NFD (NFKD when `compatibility`), then drop the scalars `isAccent` says: BertNormalizer's
+    /// strip_accents (nonspacing marks), or NFKD then the StripAccents normalizer (every
+    /// combining mark). Alignment follows `tokenizers`: after canonical reordering, the
+    /// first scalar of each decomposition takes the next input scalar's origin and the others
+    /// share the origin before it — by position, not by which scalar moved where.
+    static func strippingAccents(_ input: NormalizedText, compatibility: Bool, into out: inout NormalizedText,
+                                 decomposition: inout Decomposition, piece: inout [Unicode.Scalar],
+                                 isAccent: (Unicode.Scalar) -> Bool) {
+        decomposition.removeAll()
+        for u in input.scalars {
+            if u.value < 0xA0 {  // no decomposition below U+00A0, canonical or compatibility
+                decomposition.push(u, first: true, combiningClass: 0)
+                continue
+            }
+            piece.removeAll(keepingCapacity: true)
+            if compatibility {
+                BertUnicode.appendCompatibilityDecomposition(of: u, to: &piece)
+            } else {
+                BertUnicode.appendDecomposition(of: u, to: &piece)
+            }
+            for (k, d) in piece.enumerated() {
+                decomposition.push(d, first: k == 0, combiningClass: BertUnicode.combiningClass(d))
+            }
+        }
+        decomposition.finish()
+        out.removeAll()
+        var consumed = 0
+        for (u, first) in zip(decomposition.scalars, decomposition.firsts) {
+            if first { consumed += 1 }
+            if !isAccent(u) {
+                out.append(u, from: input.origins[max(consumed - 1, 0)])
             }
         }
     }

