@@ -191,3 +191,53 @@ struct AlbertTokenizerGoldenTests {
         }
     }
 }
+
+/// The roberta template and configurable specials on a small vocabulary written for the test.
+struct WordPieceTemplateTests {
+    static let tokens = ["<s>", "<pad>", "</s>", "[UNK]", "<mask>", "hello", "world", "<unk>"]
+
+    static func tokenizer(_ tokens: [String] = tokens, normalizedSpecials: [String] = []) throws -> WordPieceTokenizer {
+        try WordPieceTokenizer(vocabulary: WordPieceUnitTests.vocabulary(tokens, file: "roberta\(tokens.count)"),
+                               specials: .mpnet, template: .roberta, normalizedSpecials: normalizedSpecials)
+    }
+
+    @Test func pairsGetTwoSeparatorsAndTypeZero() throws {
+        let e = try Self.tokenizer().encode("Hello", pair: "world")
+        #expect(e.tokens == ["<s>", "hello", "</s>", "</s>", "world", "</s>"])
+        #expect(e.ids == [0, 5, 2, 2, 6, 2])
+        #expect(e.typeIds == [0, 0, 0, 0, 0, 0])
+        #expect(e.offsets == [0..<0, 0..<5, 0..<0, 0..<0, 0..<5, 0..<0])
+        #expect(try Self.tokenizer().padId == 1)
+    }
+
+    @Test func truncationCountsFourSpecialsForAPair() throws {
+        let tokenizer = try Self.tokenizer()
+        #expect(throws: TokenizerError.sequenceTooShortForSpecials(maxLength: 3)) {
+            try tokenizer.encode("hello", pair: "world", maxLength: 3)
+        }
+        #expect(try tokenizer.encode("hello hello", pair: "world world", maxLength: 6).tokens
+                == ["<s>", "hello", "</s>", "</s>", "world", "</s>"])
+    }
+
+    @Test func specialsAreTheConfiguredOnes() throws {
+        // BERT's [CLS] is plain text here; <mask> typed in the text is the mask token.
+        let e = try Self.tokenizer().encode("[CLS] <mask>hello")
+        #expect(e.tokens == ["<s>", "[UNK]", "[UNK]", "[UNK]", "<mask>", "hello", "</s>"])
+        #expect(e.offsets[4] == 6..<12)
+    }
+
+    @Test func normalizedSpecialsMatchAfterLowercasing() throws {
+        let plain = try Self.tokenizer().encode("<UNK>")
+        #expect(plain.tokens == ["<s>", "[UNK]", "[UNK]", "[UNK]", "</s>"])
+        let e = try Self.tokenizer(normalizedSpecials: ["<unk>", "<absent>"]).encode("a<UNK>b")
+        #expect(e.tokens == ["<s>", "[UNK]", "<unk>", "[UNK]", "</s>"])
+        #expect(e.offsets == [0..<0, 0..<1, 1..<6, 6..<7, 0..<0])
+    }
+
+    @Test func aMissingRoleTokenIsAnError() throws {
+        let url = try WordPieceUnitTests.vocabulary(Self.tokens.filter { $0 != "</s>" }, file: "nosep")
+        #expect(throws: TokenizerError.missingSpecialToken(token: "</s>", path: url.path)) {
+            try WordPieceTokenizer(vocabulary: url, specials: .mpnet, template: .roberta)
+        }
+    }
+}
