@@ -1,4 +1,5 @@
 import BERT
+import CoreMetrics
 import Foundation
 import Synchronization
 import Tokenizers
@@ -226,18 +227,28 @@ final class InferenceEngine: @unchecked Sendable {
 final class Permits: Sendable {
     let limit: Int
     private let used = Mutex(0)
+    private let gauge: CoreMetrics.Gauge?
 
-    init(limit: Int) { self.limit = limit }
+    init(limit: Int, gauge: CoreMetrics.Gauge? = nil) {
+        self.limit = limit
+        self.gauge = gauge
+    }
 
     func acquire(_ n: Int) -> Bool {
         used.withLock { used in
             guard used + n <= limit else { return false }
             used += n
+            gauge?.record(used)
             return true
         }
     }
 
-    func release(_ n: Int) { used.withLock { $0 -= n } }
+    func release(_ n: Int) {
+        used.withLock { used in
+            used -= n
+            gauge?.record(used)
+        }
+    }
 
     var inUse: Int { used.withLock { $0 } }
 }

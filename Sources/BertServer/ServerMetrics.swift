@@ -10,6 +10,8 @@ final class ServerMetrics: Sendable {
     let queueSize: CoreMetrics.Gauge
     let batchSize: CoreMetrics.Recorder
     let batchTokens: CoreMetrics.Recorder
+    /// Inputs holding a permit (queued or running); not one of TEI's.
+    let admitted: CoreMetrics.Gauge
 
     init() {
         registry = PrometheusCollectorRegistry()
@@ -27,6 +29,7 @@ final class ServerMetrics: Sendable {
         queueSize = CoreMetrics.Gauge(label: "te_queue_size", factory: factory)
         batchSize = CoreMetrics.Recorder(label: "te_batch_next_size", aggregate: true, factory: factory)
         batchTokens = CoreMetrics.Recorder(label: "te_batch_next_tokens", aggregate: true, factory: factory)
+        admitted = CoreMetrics.Gauge(label: "bert_inputs_admitted", factory: factory)
     }
 
     /// One finished request on `route`: counts, and on success its timings.
