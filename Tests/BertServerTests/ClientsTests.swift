@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// The real clients: tools/serve_clients_check drives the server with the `openai` package
+/// The real clients: tools/serve/clients_check drives the server with the `openai` package
 /// (float, base64, token ids, usage) and huggingface_hub's InferenceClient.feature_extraction,
 /// in .venv, where tools/setup installs them.
 struct ClientsTests {
@@ -11,7 +11,7 @@ struct ClientsTests {
         defer { #expect(server.stop() == 0) }
         let process = Process()
         process.executableURL = python
-        process.arguments = [ServerProcess.root.appendingPathComponent("tools/serve_clients_check").path, server.url, "--api-key", "clients-key"]
+        process.arguments = [ServerProcess.root.appendingPathComponent("tools/serve/clients_check").path, server.url, "--api-key", "clients-key"]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = out
