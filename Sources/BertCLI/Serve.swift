@@ -6,10 +6,8 @@ import Foundation
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve the models over HTTP: Text Embeddings Inference's routes and OpenAI's /v1/embeddings.",
-        discussion: """
-        The port opens once every model is loaded and warmed up. SIGTERM or SIGINT stops accepting,
-        answers every accepted request, and exits 0. Routes: GET /openapi.json.
-        """)
+        discussion: "The port opens once every model is loaded and warmed up. SIGTERM or SIGINT stops accepting, "
+            + "answers every accepted request, and exits 0. Routes: GET /openapi.json.")
 
     @Option(name: .customLong("model"), help: "A model directory, or the name of one under models/ (repeat for several).")
     var models: [String] = []
