@@ -9,6 +9,12 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The server's (BertServer only: the BERT library depends on none of these).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -23,10 +29,22 @@ let package = Package(
         ),
         .target(name: "Tokenizers", dependencies: ["CSentencePiece"]),
         .target(name: "BERT", dependencies: ["Kernels", "Tokenizers"]),
+        .target(
+            name: "BertServer",
+            dependencies: [
+                "BERT",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         .executableTarget(
             name: "BertCLI",
             dependencies: [
                 "BERT",
+                "BertServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -35,6 +53,8 @@ let package = Package(
         .testTarget(name: "BERTTests", dependencies: ["BERT"], exclude: ["Resources"]),
         // Runs the built `bert` executable (a dependency, so `swift test` builds it first).
         .testTarget(name: "BertCLITests", dependencies: ["BertCLI"]),
+        // Starts the built `bert serve` on a loopback port and talks HTTP to it.
+        .testTarget(name: "BertServerTests", dependencies: ["BertCLI", "BERT"], exclude: ["Resources"]),
     ],
     cxxLanguageStandard: .cxx17
 )
