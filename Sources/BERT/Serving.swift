@@ -35,7 +35,8 @@ extension Config {
             if let bad = e.ids.first(where: { $0 < 0 || $0 >= vocabSize }) {
                 throw ServingError.idOutOfRange(input: i, id: bad, vocabularySize: vocabSize)
             }
-            if let bad = e.typeIds.first(where: { $0 < 0 || $0 >= typeVocabSize }) {
+            // architectures without token types (type_vocab_size 0) ignore type ids
+            if typeVocabSize > 0, let bad = e.typeIds.first(where: { $0 < 0 || $0 >= typeVocabSize }) {
                 throw ServingError.typeIdOutOfRange(input: i, typeId: bad, typeVocabularySize: typeVocabSize)
             }
         }
@@ -52,7 +53,7 @@ extension SentenceEmbedder {
     public func pooled(encodings: [Encoding], batchSize: Int = 32) throws -> [[Float]] {
         try config.check(encodings)
         var vectors = [[Float]](repeating: [], count: encodings.count)
-        encoder.run(encodings, batchSize: batchSize, padId: tokenizer.padId) { indices, batch, hidden in
+        try encoder.run(encodings, batchSize: batchSize, padId: tokenizer.padId, context: context) { indices, batch, hidden in
             for (i, v) in zip(indices, pooling(hidden, lengths: batch.lengths)) { vectors[i] = v }
         }
         return vectors
@@ -61,7 +62,7 @@ extension SentenceEmbedder {
     /// Pooled vectors as `embed` returns them (normalized when the model says so).
     public func embed(checked encodings: [Encoding], batchSize: Int = 32) throws -> [[Float]] {
         try config.check(encodings)
-        return embed(encodings: encodings, batchSize: batchSize)
+        return try embed(encodings: encodings, batchSize: batchSize)
     }
 
     /// Last hidden states per encoding: (T, C) as T rows, padding removed.
@@ -69,7 +70,7 @@ extension SentenceEmbedder {
         try config.check(encodings)
         let C = config.hiddenSize
         var out = [[[Float]]](repeating: [], count: encodings.count)
-        encoder.run(encodings, batchSize: batchSize, padId: tokenizer.padId) { indices, batch, hidden in
+        try encoder.run(encodings, batchSize: batchSize, padId: tokenizer.padId, context: context) { indices, batch, hidden in
             let T = batch.length
             for (b, i) in indices.enumerated() {
                 out[i] = (0..<batch.lengths[b]).map { t in
@@ -85,7 +86,7 @@ extension TextClassifier {
     /// Raw logits (B, L) of already-tokenized inputs.
     public func logits(checked encodings: [Encoding], batchSize: Int = 32) throws -> [[Float]] {
         try config.check(encodings)
-        return logits(encodings: encodings, batchSize: batchSize)
+        return try logits(encodings: encodings, batchSize: batchSize)
     }
 }
 
