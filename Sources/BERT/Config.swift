@@ -96,7 +96,7 @@ public struct Config: Codable, Sendable, Equatable {
 
     /// Reads and validates a config.json; every failure names the file.
     public static func load(from url: URL) throws -> Config {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
+        guard let data = FileContents.read(url.path) else {
             throw ModelError.missingFile(path: url.path)
         }
         let decoder = JSONDecoder()
@@ -105,7 +105,7 @@ public struct Config: Codable, Sendable, Equatable {
         do {
             config = try decoder.decode(Config.self, from: data)
         } catch let error as DecodingError {
-            throw ModelError.invalidConfig(path: url.path, reason: Self.describe(error))
+            throw ModelError.invalidConfig(path: url.path, reason: Self.describe(error).oneLine)
         } catch {
             throw ModelError.invalidConfig(path: url.path, reason: "not valid JSON")
         }

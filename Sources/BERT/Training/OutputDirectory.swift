@@ -102,7 +102,7 @@ struct ClassifierDirectoryWriter {
 
     func write(tensors: [String: Tensor], to url: URL) throws {
         let sourceConfig = source.url.appendingPathComponent("config.json")
-        guard let data = FileManager.default.contents(atPath: sourceConfig.path),
+        guard let data = FileContents.read(sourceConfig.path),
               var config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw ModelError.missingFile(path: sourceConfig.path)
         }
