@@ -109,7 +109,7 @@ public struct Config: Codable, Sendable, Equatable {
         } catch {
             throw ModelError.invalidConfig(path: url.path, reason: "not valid JSON")
         }
-        if let reason = config.problem { throw ModelError.invalidConfig(path: url.path, reason: reason) }
+        if let reason = config.problem { throw ModelError.invalidConfig(path: url.path, reason: reason.oneLine) }
         return config
     }
 
@@ -137,7 +137,7 @@ public struct Config: Codable, Sendable, Equatable {
         if let problemType, ClassifierHead.Problem(rawValue: problemType) == nil {
             return "problem_type '\(problemType)' is not one of \(ClassifierHead.Problem.allCases.map(\.rawValue).joined(separator: ", "))"
         }
-        if positionOffset >= maxPositionEmbeddings {
+        if modelType != "bert", max(padTokenId, 0) >= maxPositionEmbeddings - 1 {  // positionOffset >= max_position_embeddings, without overflowing
             return "pad_token_id \(padTokenId) leaves no position below max_position_embeddings \(maxPositionEmbeddings)"
         }
         if let m = runtime.tokenizer.maxLength, m < 2 || m > maxPositions {

@@ -115,8 +115,8 @@ public struct Dataset: Sendable {
             func string(_ v: Any?) -> String? {
                 switch v {
                 case let s as String: return s
-                case let n as NSNumber where n.doubleValue == n.doubleValue.rounded():
-                    return String(n.intValue)
+                case let n as NSNumber:  // an integer; not intValue, which reads 1e300 as Int.min
+                    return Int(exactly: n.doubleValue).map(String.init)
                 default: return nil
                 }
             }
