@@ -137,8 +137,8 @@ public final class SafetensorsFile: @unchecked Sendable {
     }
 }
 
-/// Writes float32 tensors as a safetensors file, atomically: a temporary file in the
-/// same directory, then a rename, so a failure never leaves a half-written checkpoint.
+/// Writes float32 tensors as a safetensors file, atomically (AtomicFile): a temporary file
+/// in the same directory, then a rename, so a failure never leaves a half-written checkpoint.
 /// The file records its checksum (SafetensorsChecksum), which SafetensorsFile verifies.
 ///
 ///     try SafetensorsWriter.write(["w": Tensor(shape: [2], values: [1, 2])], to: url)
@@ -166,6 +166,6 @@ public enum SafetensorsWriter {
             data.append(UnsafeBufferPointer(start: t.pointer, count: t.count))
         }
         SafetensorsChecksum.seal(&data, headerLength: json.count)
-        try data.write(to: url, options: .atomic)
+        try AtomicFile.write(data, to: url)
     }
 }

@@ -309,7 +309,7 @@ public final class FineTuner {
         do {
             try SafetensorsWriter.write(tensors, metadata: ["finetune_state": json], to: url)
         } catch {
-            throw FinetuneError.unwritableOutput(path: url.path, reason: "cannot save the training state (\(error.localizedDescription))")
+            throw FinetuneError.unwritableOutput(path: url.path, reason: "cannot save the training state (\(AtomicDirectory.describe(error)))")
         }
     }
 
