@@ -25,6 +25,18 @@ import Tokenizers
         }
     }
 
+    /// A model whose duplicate piece holds a line break: libsentencepiece's message quotes
+    /// it, and the error spanned two lines (fuzz: sentencepiece-model).
+    @Test func sentencePieceErrorQuotingALineBreakStaysOneLine() {
+        let url = Self.regressions.appendingPathComponent("sentencepiece-model/multiline-error-piece.model")
+        do {
+            _ = try SentencePieceTokenizer(model: url)
+            Issue.record("accepted")
+        } catch {
+            #expect(error is TokenizerError && !"\(error)".contains("\n") && "\(error)".contains("already defined"), "\(error)")
+        }
+    }
+
     /// An empty vocab.txt (reading it through FileManager leaked 4 KB).
     @Test func emptyVocabulary() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("empty-vocab-\(UUID().uuidString).txt")
