@@ -48,7 +48,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], exclude: ["Resources"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Resources"]),
         .testTarget(name: "BERTTests", dependencies: ["BERT"], exclude: ["Resources"]),
         // Runs the built `bert` executable (a dependency, so `swift test` builds it first).

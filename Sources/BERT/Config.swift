@@ -134,7 +134,7 @@ public struct Config: Codable, Sendable, Equatable {
 
     /// Reads and validates a config.json; every failure names the file.
     public static func load(from url: URL) throws -> Config {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
+        guard let data = FileContents.read(url.path) else {
             throw ModelError.missingFile(path: url.path)
         }
         let decoder = JSONDecoder()
@@ -143,11 +143,11 @@ public struct Config: Codable, Sendable, Equatable {
         do {
             config = try decoder.decode(Config.self, from: data)
         } catch let error as DecodingError {
-            throw ModelError.invalidConfig(path: url.path, reason: Self.describe(error))
+            throw ModelError.invalidConfig(path: url.path, reason: Self.describe(error).oneLine)
         } catch {
             throw ModelError.invalidConfig(path: url.path, reason: "not valid JSON")
         }
-        if let reason = config.problem { throw ModelError.invalidConfig(path: url.path, reason: reason) }
+        if let reason = config.problem { throw ModelError.invalidConfig(path: url.path, reason: reason.oneLine) }
         return config
     }
 
@@ -183,7 +183,7 @@ public struct Config: Codable, Sendable, Equatable {
         if let problemType, ClassifierHead.Problem(rawValue: problemType) == nil {
             return "problem_type '\(problemType)' is not one of \(ClassifierHead.Problem.allCases.map(\.rawValue).joined(separator: ", "))"
         }
-        if positionOffset >= maxPositionEmbeddings {
+        if modelType != "bert", max(padTokenId, 0) >= maxPositionEmbeddings - 1 {  // positionOffset >= max_position_embeddings, without overflowing
             return "pad_token_id \(padTokenId) leaves no position below max_position_embeddings \(maxPositionEmbeddings)"
         }
         if let m = runtime.tokenizer.maxLength, m < 2 || m > maxPositions {

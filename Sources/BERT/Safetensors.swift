@@ -3,7 +3,9 @@ import Foundation
 /// A safetensors checkpoint, memory-mapped: an 8-byte little-endian header length, a
 /// JSON header `{name: {dtype, shape, data_offsets}}`, then the tensor bytes.
 /// Every header entry is validated before any tensor is handed out; F32 tensors are
-/// views into the mapping, F16 and BF16 are widened to F32 copies.
+/// views into the mapping, F16 and BF16 are widened to F32 copies. A file that records a
+/// checksum (SafetensorsWriter's files: fine-tuned models, training checkpoints) is verified
+/// when opened; a truncated or damaged one is a `ModelError.malformedCheckpoint` saying so.
 ///
 ///     let file = try SafetensorsFile(path: "models/all-MiniLM-L6-v2/model.safetensors")
 ///     let w = try file.tensor("embeddings.word_embeddings.weight")   // (30522, 384)
@@ -27,10 +29,21 @@ public final class SafetensorsFile: @unchecked Sendable {
 
     public var names: [String] { entries.keys.sorted() }
 
-    public init(path: String) throws {
+    /// Whether the file records a checksum (verified by `init` unless told not to).
+    public var hasChecksum: Bool { metadata[SafetensorsChecksum.key] != nil }
+
+    /// Opens and validates the file; `verifyChecksum: false` skips hashing its bytes.
+    public init(path: String, verifyChecksum: Bool = true) throws {
         self.path = path
         file = try MappedFile(path: path)
-        (entries, metadata) = try Self.parseHeader(file)
+        let headerLength: Int
+        (entries, metadata, headerLength) = try Self.parseHeader(file)
+        if verifyChecksum, let recorded = metadata[SafetensorsChecksum.key] {
+            try SafetensorsChecksum.verify(file, headerLength: headerLength, recorded: recorded)
+        } else if verifyChecksum, metadata.contains(where: { $0.value.hasPrefix(SafetensorsChecksum.kind) }) {
+            // a damaged key name must not turn verification off
+            throw ModelError.malformedCheckpoint(path: path, reason: "its checksum entry is damaged (a checksum under another name)")
+        }
     }
 
     public func contains(_ name: String) -> Bool { entries[name] != nil }
@@ -61,7 +74,7 @@ public final class SafetensorsFile: @unchecked Sendable {
         }
     }
 
-    private static func parseHeader(_ file: MappedFile) throws -> ([String: Entry], [String: String]) {
+    private static func parseHeader(_ file: MappedFile) throws -> ([String: Entry], [String: String], Int) {
         func fail(_ reason: String) -> ModelError { .malformedCheckpoint(path: file.path, reason: reason) }
         guard file.size >= 8 else { throw fail("shorter than its 8-byte header length (truncated?)") }
         let headerLength = file.base.loadUnaligned(as: UInt64.self).littleEndian
@@ -77,44 +90,65 @@ public final class SafetensorsFile: @unchecked Sendable {
         var metadata: [String: String] = [:]
         for (name, value) in header {
             if name == "__metadata__" {
-                metadata = (value as? [String: String]) ?? [:]
+                // strings only, as the format says; and a damaged one must not hide the checksum
+                guard let strings = value as? [String: String] else { throw fail("__metadata__ is not an object of strings") }
+                metadata = strings
                 continue
             }
             guard let info = value as? [String: Any],
                   let dtypeName = info["dtype"] as? String,
-                  let shape = (info["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  let offsets = (info["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  shape.count == (info["shape"] as? [Any])?.count, offsets.count == 2
-            else { throw fail("entry '\(name)' lacks a valid dtype, shape or data_offsets") }
+                  let shape = integers(info["shape"]),
+                  let offsets = integers(info["data_offsets"]), offsets.count == 2
+            else { throw fail("entry '\(name.oneLine)' lacks a valid dtype, shape or data_offsets (integers)") }
             guard let dtype = DType(rawValue: dtypeName) else {
-                throw ModelError.unsupportedDType(path: file.path, tensor: name, dtype: dtypeName)
+                throw ModelError.unsupportedDType(path: file.path, tensor: name.oneLine, dtype: dtypeName.oneLine)
             }
-            guard shape.allSatisfy({ $0 >= 0 }) else { throw fail("tensor '\(name)' has a negative dimension") }
+            guard shape.allSatisfy({ $0 >= 0 }) else { throw fail("tensor '\(name.oneLine)' has a negative dimension") }
             let (begin, end) = (offsets[0], offsets[1])
             let (elements, overflow) = shape.reduce((1, false)) { acc, d in
                 let (p, o) = acc.0.multipliedReportingOverflow(by: d)
                 return (p, acc.1 || o)
             }
             guard !overflow, begin >= 0, begin <= end, end <= file.size - dataStart else {
-                throw fail("tensor '\(name)' lies outside the file (offsets \(begin)..<\(end), data section \(file.size - dataStart) bytes; truncated?)")
+                throw fail("tensor '\(name.oneLine)' lies outside the file (offsets \(begin)..<\(end), data section \(file.size - dataStart) bytes; truncated?)")
             }
-            guard end - begin == elements * dtype.size else {
-                throw fail("tensor '\(name)' has \(end - begin) bytes but shape \(shape) in \(dtypeName) needs \(elements * dtype.size)")
+            let (bytes, tooMany) = elements.multipliedReportingOverflow(by: dtype.size)
+            guard !tooMany, end - begin == bytes else {
+                throw fail("tensor '\(name.oneLine)' has \(end - begin) bytes but shape \(shape) in \(dtypeName) needs \(tooMany ? "more than 2^63" : String(bytes))")
             }
             entries[name] = Entry(dtype: dtype, shape: shape, byteOffset: dataStart + begin, byteCount: end - begin)
         }
-        return (entries, metadata)
+        return (entries, metadata, Int(headerLength))
+    }
+
+    /// A JSON array of integers, each exact: NSNumber.intValue would read 1.5 as 1 and 1e300
+    /// as Int.min. Beyond 2^53 a double cannot hold every integer, and no file is that large.
+    private static func integers(_ value: Any?) -> [Int]? {
+        guard let array = value as? [Any] else { return nil }
+        var out: [Int] = []
+        out.reserveCapacity(array.count)
+        for element in array {
+            guard let n = element as? NSNumber else { return nil }
+            let d = n.doubleValue
+            guard d == d.rounded(), abs(d) <= 9_007_199_254_740_992, let i = Int(exactly: d) else { return nil }
+            out.append(i)
+        }
+        return out
     }
 }
 
-/// Writes float32 tensors as a safetensors file, atomically: a temporary file in the
-/// same directory, then a rename, so a failure never leaves a half-written checkpoint.
+/// Writes float32 tensors as a safetensors file, atomically (AtomicFile): a temporary file
+/// in the same directory, then a rename, so a failure never leaves a half-written checkpoint.
+/// The file records its checksum (SafetensorsChecksum), which SafetensorsFile verifies.
 ///
 ///     try SafetensorsWriter.write(["w": Tensor(shape: [2], values: [1, 2])], to: url)
 public enum SafetensorsWriter {
     public static func write(_ tensors: [String: Tensor], metadata: [String: String] = [:], to url: URL) throws {
+        precondition(metadata[SafetensorsChecksum.key] == nil, "the checksum entry is the writer's own")
         var header: [String: Any] = [:]
-        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var sealed = metadata
+        sealed[SafetensorsChecksum.key] = SafetensorsChecksum.kind + SafetensorsChecksum.placeholder
+        header["__metadata__"] = sealed
         var offset = 0
         let names = tensors.keys.sorted()
         for name in names {
@@ -131,6 +165,7 @@ public enum SafetensorsWriter {
             let t = tensors[name]!
             data.append(UnsafeBufferPointer(start: t.pointer, count: t.count))
         }
-        try data.write(to: url, options: .atomic)
+        SafetensorsChecksum.seal(&data, headerLength: json.count)
+        try AtomicFile.write(data, to: url)
     }
 }

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <new>
 #include <string>
 
@@ -28,13 +29,21 @@ spm_processor *spm_load(const char *path, char **error) {
         if (error) *error = copy_string("out of memory");
         return nullptr;
     }
-    const auto status = p->processor.Load(path);
-    if (!status.ok()) {
-        if (error) *error = copy_string(status.ToString());
-        delete p;
-        return nullptr;
+    // libsentencepiece throws on some malformed models (an empty piece makes darts-clone throw
+    // "zero-length key"; found by tools/fuzz); an exception must not cross into Swift.
+    std::string message;
+    try {
+        const auto status = p->processor.Load(path);
+        if (status.ok()) return p;
+        message = status.ToString();
+    } catch (const std::exception &e) {
+        message = std::string("the model is malformed: ") + e.what();
+    } catch (...) {
+        message = "the model is malformed";
     }
-    return p;
+    if (error) *error = copy_string(message);
+    delete p;
+    return nullptr;
 }
 
 void spm_free(spm_processor *processor) { delete processor; }
@@ -66,9 +75,17 @@ int32_t spm_pad_id(const spm_processor *p) { return p->processor.pad_id(); }
 int spm_encode(const spm_processor *p, const char *text, size_t length, spm_encoding *out, char **error) {
     std::memset(out, 0, sizeof *out);
     sentencepiece::ImmutableSentencePieceText spt;
-    const auto status = p->processor.Encode(absl::string_view(text, length), spt.mutable_proto());
-    if (!status.ok()) {
-        if (error) *error = copy_string(status.ToString());
+    try {
+        const auto status = p->processor.Encode(absl::string_view(text, length), spt.mutable_proto());
+        if (!status.ok()) {
+            if (error) *error = copy_string(status.ToString());
+            return -1;
+        }
+    } catch (const std::exception &e) {
+        if (error) *error = copy_string(std::string("encoding threw: ") + e.what());
+        return -1;
+    } catch (...) {
+        if (error) *error = copy_string("encoding threw");
         return -1;
     }
     const size_t n = spt.pieces_size();

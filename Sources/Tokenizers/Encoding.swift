@@ -65,7 +65,10 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     /// libsentencepiece failed to encode a text.
     case encodingFailed(path: String, reason: String)
 
-    public var description: String {
+    /// One line even when the reason quotes a piece with a line break (escaped).
+    public var description: String { message.oneLine }
+
+    private var message: String {
         switch self {
         case .missingFile(let path):
             return "\(path): tokenizer file not found; re-run tools/convert to rebuild the model directory"

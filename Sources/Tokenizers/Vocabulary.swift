@@ -17,7 +17,7 @@ struct Vocabulary: Sendable {
 
     init(contentsOf url: URL) throws {
         let path = url.path
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = FileContents.read(path) else {
             throw TokenizerError.missingFile(path: path)
         }
         let bytes = [UInt8](data)

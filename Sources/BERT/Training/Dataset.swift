@@ -21,7 +21,7 @@ public struct Dataset: Sendable {
         let path = url.path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-              let data = FileManager.default.contents(atPath: path) else {
+              let data = FileContents.read(path) else {
             throw DatasetError.missingFile(path: path)
         }
         guard var text = String(data: data, encoding: .utf8) else {
@@ -115,8 +115,8 @@ public struct Dataset: Sendable {
             func string(_ v: Any?) -> String? {
                 switch v {
                 case let s as String: return s
-                case let n as NSNumber where n.doubleValue == n.doubleValue.rounded():
-                    return String(n.intValue)
+                case let n as NSNumber:  // an integer; not intValue, which reads 1e300 as Int.min
+                    return Int(exactly: n.doubleValue).map(String.init)
                 default: return nil
                 }
             }
@@ -202,7 +202,10 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible {
     case oneLabel(path: String, label: String)
     case unknownLabel(path: String, line: Int, label: String, known: [String])
 
-    public var description: String {
+    /// One line even when the headers or labels it quotes hold line breaks (escaped).
+    public var description: String { message.oneLine }
+
+    private var message: String {
         switch self {
         case .missingFile(let path):
             return "\(path): no such file; pass the path of a CSV, TSV or JSON Lines dataset"

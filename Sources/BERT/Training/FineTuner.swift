@@ -312,7 +312,7 @@ public final class FineTuner {
         do {
             try SafetensorsWriter.write(tensors, metadata: ["finetune_state": json], to: url)
         } catch {
-            throw FinetuneError.unwritableOutput(path: url.path, reason: "cannot save the training state (\(error.localizedDescription))")
+            throw FinetuneError.unwritableOutput(path: url.path, reason: "cannot save the training state (\(AtomicDirectory.describe(error)))")
         }
     }
 
@@ -321,7 +321,17 @@ public final class FineTuner {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw FinetuneError.cannotResume(path: url.path, reason: "no saved training state (the run finished, or never started)")
         }
-        let file = try SafetensorsFile(path: url.path)
+        // A damaged or truncated checkpoint is an error that says so, never a fresh start.
+        let file: SafetensorsFile
+        do {
+            file = try SafetensorsFile(path: url.path)
+        } catch let error as ModelError {
+            guard case .malformedCheckpoint(_, let reason) = error else { throw error }
+            throw FinetuneError.cannotResume(path: url.path, reason: "the saved training state is damaged or truncated (\(reason))")
+        }
+        guard file.hasChecksum else {
+            throw FinetuneError.cannotResume(path: url.path, reason: "the saved training state records no checksum (an older version wrote it), so it cannot be verified")
+        }
         guard let json = file.metadata["finetune_state"],
               let state = try? JSONDecoder().decode(State.self, from: Data(json.utf8)) else {
             throw FinetuneError.cannotResume(path: url.path, reason: "the file holds no readable training state")

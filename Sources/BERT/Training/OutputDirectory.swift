@@ -24,6 +24,7 @@ public enum FinetuneError: Error, Equatable, CustomStringConvertible {
 enum AtomicDirectory {
     /// Fails early, before any training, when `url` could not be written.
     static func checkWritable(_ url: URL) throws {
+        recover(url)
         let fm = FileManager.default
         let parent = url.deletingLastPathComponent()
         var isDirectory: ObjCBool = false
@@ -53,10 +54,48 @@ enum AtomicDirectory {
         try? fm.removeItem(at: probe)
     }
 
+    /// An error's text for a one-line message: ours as they describe themselves, Foundation's
+    /// by their localized description.
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case let e as AtomicFile.WriteError: return e.reason
+        case let e as FinetuneError: return e.description
+        case let e as ModelError: return e.description
+        default: return error.localizedDescription
+        }
+    }
+
+    /// What a write killed at any instant leaves beside `url`: `.NAME.tmp-*` (a directory
+    /// being built) and `.NAME.old-*` (the previous one, moved aside for the swap). A
+    /// leftover `.old-` with no `url` means the kill fell between the two renames: it is the
+    /// last complete directory, so it goes back into place. Run before each write and at start.
+    static func recover(_ url: URL) {
+        let fm = FileManager.default
+        let parent = url.deletingLastPathComponent()
+        let name = url.lastPathComponent
+        guard let siblings = try? fm.contentsOfDirectory(atPath: parent.path) else { return }
+        for sibling in siblings where sibling.hasPrefix(".\(name).tmp-") {
+            try? fm.removeItem(at: parent.appendingPathComponent(sibling))
+        }
+        var olds = siblings.filter { $0.hasPrefix(".\(name).old-") }
+        if !fm.fileExists(atPath: url.path), let newest = olds.max(by: { modified(parent, $0) < modified(parent, $1) }) {
+            if (try? fm.moveItem(at: parent.appendingPathComponent(newest), to: url)) != nil {
+                olds.removeAll { $0 == newest }
+            }
+        }
+        for old in olds { try? fm.removeItem(at: parent.appendingPathComponent(old)) }
+    }
+
+    private static func modified(_ parent: URL, _ name: String) -> Date {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: parent.appendingPathComponent(name).path)
+        return attributes?[.modificationDate] as? Date ?? .distantPast
+    }
+
     /// Calls `build` with an empty temporary directory, then puts it at `url`.
     static func write(_ url: URL, _ build: (URL) throws -> Void) throws {
         let fm = FileManager.default
         let parent = url.deletingLastPathComponent()
+        recover(url)
         let temporary = parent.appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString)")
         do {
             try fm.createDirectory(at: temporary, withIntermediateDirectories: false)
@@ -102,7 +141,7 @@ struct ClassifierDirectoryWriter {
 
     func write(tensors: [String: Tensor], to url: URL) throws {
         let sourceConfig = source.url.appendingPathComponent("config.json")
-        guard let data = FileManager.default.contents(atPath: sourceConfig.path),
+        guard let data = FileContents.read(sourceConfig.path),
               var config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw ModelError.missingFile(path: sourceConfig.path)
         }
@@ -117,12 +156,19 @@ struct ClassifierDirectoryWriter {
         runtime["finetune"] = provenance
         config["runtime"] = runtime
         let tokenizerFile = source.config.runtime.tokenizer.file
-        try AtomicDirectory.write(url) { dir in
-            let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-            try json.write(to: dir.appendingPathComponent("config.json"))
-            try SafetensorsWriter.write(tensors, to: dir.appendingPathComponent("model.safetensors"))
-            try FileManager.default.copyItem(at: source.url.appendingPathComponent(tokenizerFile),
-                                             to: dir.appendingPathComponent(tokenizerFile))
+        do {
+            try AtomicDirectory.write(url) { dir in
+                let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+                try json.write(to: dir.appendingPathComponent("config.json"))
+                try SafetensorsWriter.write(tensors, to: dir.appendingPathComponent("model.safetensors"))
+                try FileManager.default.copyItem(at: source.url.appendingPathComponent(tokenizerFile),
+                                                 to: dir.appendingPathComponent(tokenizerFile))
+            }
+        } catch let error as FinetuneError {
+            throw error
+        } catch {
+            // a full disk, most often: say so, and that nothing was lost
+            throw FinetuneError.unwritableOutput(path: url.path, reason: "cannot write the new model directory (\(AtomicDirectory.describe(error))); the previous one, if any, is untouched")
         }
     }
 }

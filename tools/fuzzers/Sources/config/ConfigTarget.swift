@@ -1,0 +1,36 @@
+import BERT
+import FuzzSupport
+
+/// A config.json of arbitrary bytes: either ModelError.invalidConfig naming the file, or a
+/// config whose numbers the runtime can build a model from.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    let url = FuzzFile.write(bytes(data, size), name: "config.json")
+    let config: Config
+    do {
+        config = try Config.load(from: url)
+    } catch let error as ModelError {
+        guard case .invalidConfig(let path, _) = error else { require(false, "not invalidConfig: \(error)"); return 0 }
+        require(path == url.path, "the error names \(path), not the file")
+        require(!error.description.contains("\n"), "a multi-line error: \(error)")
+        return 0
+    } catch {
+        require(false, "an untyped error: \(error)")
+        return 0
+    }
+    for value in [config.vocabSize, config.hiddenSize, config.numHiddenLayers, config.numAttentionHeads,
+                  config.intermediateSize, config.maxPositionEmbeddings, config.typeVocabSize] {
+        require(value > 0, "a non-positive dimension accepted: \(config)")
+    }
+    require(config.hiddenSize % config.numAttentionHeads == 0, "heads do not divide hidden_size")
+    require(config.layerNormEps > 0, "layer_norm_eps \(config.layerNormEps)")
+    require(config.positionOffset >= 0 && config.positionOffset < config.maxPositionEmbeddings, "position offset")
+    require(config.maxLength >= 1 && config.maxLength <= config.maxPositions, "maxLength \(config.maxLength)")
+    require(config.labels.count == (config.id2label?.count ?? 0), "labels \(config.labels) from \(String(describing: config.id2label))")
+    return 0
+}
+
+@main
+enum Main {
+    static func main() { runFuzzer(fuzz) }
+}
