@@ -183,7 +183,8 @@ public struct Config: Codable, Sendable, Equatable {
         if let problemType, ClassifierHead.Problem(rawValue: problemType) == nil {
             return "problem_type '\(problemType)' is not one of \(ClassifierHead.Problem.allCases.map(\.rawValue).joined(separator: ", "))"
         }
-        if modelType != "bert", max(padTokenId, 0) >= maxPositionEmbeddings - 1 {  // positionOffset >= max_position_embeddings, without overflowing
+        if padTokenId >= vocabSize { return "pad_token_id \(padTokenId) is not below vocab_size \(vocabSize)" }
+        if positionOffset >= maxPositionEmbeddings {  // (vocab_size is bounded above, so this cannot overflow)
             return "pad_token_id \(padTokenId) leaves no position below max_position_embeddings \(maxPositionEmbeddings)"
         }
         if let m = runtime.tokenizer.maxLength, m < 2 || m > maxPositions {
