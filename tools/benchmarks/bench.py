@@ -151,6 +151,7 @@ def cosine_rows(a, b):
 
 
 def main():
+    global BERT
     p = argparse.ArgumentParser(prog="tools/bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sentences", default=os.path.join(HERE, "sentences.txt"))
@@ -167,7 +168,6 @@ def main():
     p.add_argument("--core-sweep", action="store_true",
                    help="only ours: peak sgemm and throughput under each OPENBLAS_CORETYPE")
     args = p.parse_args()
-    global BERT
     BERT = args.bert
     command = "tools/bench " + " ".join(sys.argv[1:])
     if args.quick:
