@@ -228,10 +228,13 @@ final class Permits: Sendable {
     let limit: Int
     private let used = Mutex(0)
     private let gauge: CoreMetrics.Gauge?
+    /// Inputs ever admitted (what a test waits on: a gauge can fall before it is read).
+    private let total: CoreMetrics.Counter?
 
-    init(limit: Int, gauge: CoreMetrics.Gauge? = nil) {
+    init(limit: Int, gauge: CoreMetrics.Gauge? = nil, total: CoreMetrics.Counter? = nil) {
         self.limit = limit
         self.gauge = gauge
+        self.total = total
     }
 
     func acquire(_ n: Int) -> Bool {
@@ -239,6 +242,7 @@ final class Permits: Sendable {
             guard used + n <= limit else { return false }
             used += n
             gauge?.record(used)
+            total?.increment(by: n)
             return true
         }
     }

@@ -12,6 +12,7 @@ final class ServerMetrics: Sendable {
     let batchTokens: CoreMetrics.Recorder
     /// Inputs holding a permit (queued or running); not one of TEI's.
     let admitted: CoreMetrics.Gauge
+    let admittedTotal: CoreMetrics.Counter
 
     init() {
         registry = PrometheusCollectorRegistry()
@@ -30,6 +31,7 @@ final class ServerMetrics: Sendable {
         batchSize = CoreMetrics.Recorder(label: "te_batch_next_size", aggregate: true, factory: factory)
         batchTokens = CoreMetrics.Recorder(label: "te_batch_next_tokens", aggregate: true, factory: factory)
         admitted = CoreMetrics.Gauge(label: "bert_inputs_admitted", factory: factory)
+        admittedTotal = CoreMetrics.Counter(label: "bert_inputs_admitted_total", factory: factory)
     }
 
     /// One finished request on `route`: counts, and on success its timings.

@@ -18,7 +18,7 @@ final class ServerState: Sendable {
         self.metrics = metrics
         self.logger = logger
         engine = InferenceEngine(maxBatchTokens: options.maxBatchTokens, metrics: metrics)
-        permits = Permits(limit: options.maxConcurrentRequests, gauge: metrics.admitted)
+        permits = Permits(limit: options.maxConcurrentRequests, gauge: metrics.admitted, total: metrics.admittedTotal)
     }
 
     /// What one inference call returns to a route.

@@ -54,6 +54,12 @@ import Testing
     @Test func gracefulShutdown() async throws {
         let server = try ServerProcess(["--model", ServerProcess.model("all-MiniLM-L6-v2"), "--max-batch-tokens", "256"])
         let batch = Array(Self.sentences.prefix(16))
+        func admittedTotal() async throws -> Double? {
+            let text = try await server.get("/metrics").text
+            return text.split(separator: "\n").first(where: { $0.hasPrefix("bert_inputs_admitted_total ") })
+                .flatMap { Double($0.split(separator: " ").last!) }
+        }
+        let before = try await admittedTotal() ?? 0  // the warm-up's inputs count too
         let requests = Task {
             try await withThrowingTaskGroup(of: (Int, Int).self) { group in
                 for i in 0..<4 {
@@ -62,14 +68,12 @@ import Testing
                 return try await group.reduce(into: [(Int, Int)]()) { $0.append($1) }
             }
         }
-        // Wait until all 4 requests are inside the server (their 64 inputs hold permits,
-        // shown by bert_inputs_admitted), then signal.
+        // Wait until all 4 requests were accepted (their 64 inputs took permits, counted by
+        // bert_inputs_admitted_total, which, unlike the gauge, cannot fall before it is read), then signal.
         var admitted = false
-        for _ in 0..<200 where !admitted {
+        for _ in 0..<1000 where !admitted {
             try await Task.sleep(for: .milliseconds(10))
-            let text = try await server.get("/metrics").text
-            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("bert_inputs_admitted ") }),
-               let n = Double(line.split(separator: " ").last!), n == 64 { admitted = true }
+            if let n = try await admittedTotal(), n >= before + 64 { admitted = true }
         }
         #expect(admitted, "the requests never reached the queue")
         kill(server.process.processIdentifier, SIGTERM)
