@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import Tokenizers
 
 /// The model's config.json: Hugging Face's fields (bert-base defaults when absent) plus
 /// the `runtime` block tools/convert writes. See models/README.md.

@@ -1,4 +1,5 @@
 import Foundation
+import Tokenizers
 
 /// A safetensors checkpoint, memory-mapped: an 8-byte little-endian header length, a
 /// JSON header `{name: {dtype, shape, data_offsets}}`, then the tensor bytes.

@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import Tokenizers
 
 /// The checksum SafetensorsWriter records in a file's `__metadata__` and SafetensorsFile
 /// verifies on opening: XXH64 of every byte of the file, with the 16 digits of the checksum

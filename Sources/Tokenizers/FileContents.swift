@@ -1,11 +1,11 @@
 import Foundation
 
-/// Whole-file reads for vocab.txt. Not `FileManager.contents(atPath:)`: on
-/// Linux it leaks a 4 KB buffer for every empty file it reads (found by tools/fuzz).
-/// BERT has the same helper for config.json and datasets (the modules share no internals).
-enum FileContents {
+/// Whole-file reads for vocab.txt, and (`package`: BERT uses it too) config.json and datasets.
+/// Not `FileManager.contents(atPath:)`: on Linux it leaks a 4 KB buffer for every empty file it
+/// reads (found by tools/fuzz).
+package enum FileContents {
     /// The file's bytes; nil when it cannot be opened or read (missing, a directory, no permission).
-    static func read(_ path: String) -> Data? {
+    package static func read(_ path: String) -> Data? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

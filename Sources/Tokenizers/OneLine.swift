@@ -1,10 +1,10 @@
 /// Errors are one line, but they quote what they found (a JSON key, a CSV header, a label),
-/// and input can hold line breaks: these are escaped where an error shows them. (BERT has
-/// the same helper; the modules share no internals.)
+/// and input can hold line breaks: these are escaped where an error shows them.
+/// (`package`: BERT uses it too.)
 extension String {
     /// The string with control characters and line or paragraph separators written as
     /// `\n`, `\r`, `\t` or `\u{…}`.
-    var oneLine: String {
+    package var oneLine: String {
         guard unicodeScalars.contains(where: Self.breaksLine) else { return self }
         var out = ""
         for u in unicodeScalars {

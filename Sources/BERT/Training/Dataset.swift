@@ -1,4 +1,5 @@
 import Foundation
+import Tokenizers
 
 /// A labelled text dataset from CSV, TSV (RFC 4180 quoting) or JSON Lines. Columns are
 /// found by header name: `text` or `sentence`, optional `text_pair`, and `label`

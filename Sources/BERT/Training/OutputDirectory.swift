@@ -1,4 +1,5 @@
 import Foundation
+import Tokenizers
 
 /// Why the fine-tuner cannot write or resume; one line naming the path and what to do.
 public enum FinetuneError: Error, Equatable, CustomStringConvertible {
