@@ -14,9 +14,7 @@ import Tokenizers
     @Test(arguments: ["heads/xlmr", "arch/mpnet-classifier", "arch/electra-classifier", "arch/distilbert-classifier", "arch/albert-classifier"])
     func trainingForwardEqualsInference(path: String) throws {
         let directory = try ModelDirectory(url: Checkout.resources.appendingPathComponent(path))
-        let (_, head) = try directory.load()
         let classifier = try TextClassifier(directory: directory)
-        _ = head
         let encodings = try Self.sentences.map { try classifier.tokenizer.encode($0, maxLength: directory.config.maxLength) }
         let checkpoint = try SafetensorsFile(path: directory.url.appendingPathComponent("model.safetensors").path)
         let training = try SequenceClassifierTraining(config: directory.config, checkpoint: checkpoint, head: .checkpoint,

@@ -206,7 +206,7 @@ enum HeadActivation {
 
     func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
-        case .tanh: for i in 0..<count { x[i] = tanhf(x[i]) }
+        case .tanh: TrainingKernels.tanh(x, count: count)
         case .gelu: Activation.gelu.apply(x, count: count)
         case .relu: Activation.relu.apply(x, count: count)
         }
