@@ -165,6 +165,9 @@ public struct Config: Codable, Sendable, Equatable {
             return "\(name) must be positive, not \(value)"
         }
         if typeVocabSize < 0 { return "type_vocab_size must not be negative, not \(typeVocabSize)" }
+        if typeVocabSize == 0, !["distilbert", "mpnet"].contains(modelType) {
+            return "type_vocab_size must be positive for \(modelType) (only distilbert and mpnet have no token types)"
+        }
         // Sizes whose products would not fit in memory are refused before anything is allocated.
         let limit = 1 << 34
         if vocabSize.multipliedReportingOverflow(by: embeddingSize).partialValue > limit || vocabSize > limit

@@ -19,9 +19,12 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         return 0
     }
     for value in [config.vocabSize, config.hiddenSize, config.numHiddenLayers, config.numAttentionHeads,
-                  config.intermediateSize, config.maxPositionEmbeddings, config.typeVocabSize] {
+                  config.intermediateSize, config.maxPositionEmbeddings] {
         require(value > 0, "a non-positive dimension accepted: \(config)")
     }
+    // type_vocab_size 0 means no token types, which only DistilBERT and MPNet have
+    require(config.typeVocabSize > 0 || ["distilbert", "mpnet"].contains(config.modelType),
+            "type_vocab_size \(config.typeVocabSize) accepted for \(config.modelType)")
     require(config.hiddenSize % config.numAttentionHeads == 0, "heads do not divide hidden_size")
     require(config.layerNormEps > 0, "layer_norm_eps \(config.layerNormEps)")
     require(config.positionOffset >= 0 && config.positionOffset < config.maxPositionEmbeddings, "position offset")
