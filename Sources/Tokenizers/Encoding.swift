@@ -17,7 +17,13 @@ public struct Encoding: Equatable, Sendable {
     /// (Python string indices); special tokens get `0..<0`.
     public var offsets: [Range<Int>]
 
-    public init(ids: [Int], tokens: [String], typeIds: [Int], attentionMask: [Int], offsets: [Range<Int>]) {
+    /// 1 for the special tokens the tokenizer added around the text ([CLS], <s>, ...); filled
+    /// by `TokenizerJSON`, empty from the other tokenizers.
+    public var specialTokensMask: [Int]
+
+    public init(ids: [Int], tokens: [String], typeIds: [Int], attentionMask: [Int], offsets: [Range<Int>],
+                specialTokensMask: [Int] = []) {
+        self.specialTokensMask = specialTokensMask
         self.ids = ids
         self.tokens = tokens
         self.typeIds = typeIds
@@ -35,7 +41,8 @@ public enum TruncationStrategy: String, Sendable, CaseIterable {
     case onlySecond = "only_second"
 }
 
-/// Turns text into an `Encoding`. Implementations: `WordPieceTokenizer`, `SentencePieceTokenizer`.
+/// Turns text into an `Encoding`. Implementations: `WordPieceTokenizer`, `SentencePieceTokenizer`,
+/// `TokenizerJSON`.
 public protocol Tokenizer: Sendable {
     /// Encodes `text` (and `pair`, when given) with special tokens, truncated so that the
     /// whole encoding, specials included, holds at most `maxLength` tokens.
@@ -64,6 +71,11 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     case unreadableModel(path: String, reason: String)
     /// libsentencepiece failed to encode a text.
     case encodingFailed(path: String, reason: String)
+    /// A tokenizer.json that is not valid JSON or not a tokenizer's.
+    case malformedTokenizerJSON(path: String, reason: String)
+    /// A tokenizer.json stage of a type this runtime does not implement (`component` is
+    /// "normalizer", "pre_tokenizer", "model", "post_processor" or "decoder").
+    case unsupportedComponent(path: String, component: String, type: String)
 
     /// One line even when the reason quotes a piece with a line break (escaped).
     public var description: String { message.oneLine }
@@ -85,6 +97,10 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
             return "truncation only_second needs a second sequence; give a pair or use longest_first"
         case .unreadableModel(let path, let reason):
             return "\(path): not a usable SentencePiece model (\(reason)); re-run tools/convert to rebuild it"
+        case .malformedTokenizerJSON(let path, let reason):
+            return "\(path): not a usable tokenizer.json (\(reason)); re-run tools/convert with the model's own tokenizer.json"
+        case .unsupportedComponent(let path, let component, let type):
+            return "\(path): \(component) \(type) is not supported; use a model whose tokenizer.json has none, or its vocab.txt / SentencePiece model"
         case .encodingFailed(let path, let reason):
             return "\(path): SentencePiece could not encode the text (\(reason)); check that the input is valid UTF-8"
         }

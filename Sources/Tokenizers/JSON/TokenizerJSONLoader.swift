@@ -1,0 +1,251 @@
+import Foundation
+
+/// Reads the stages of a tokenizer.json; every stage type is named here, the one place that
+/// decides what is supported. Anything else is refused with its type name.
+struct TokenizerJSONLoader {
+    let path: String
+
+    /// The largest tokenizer.json accepted: real ones are a few MB, the largest tens of MB.
+    static let maxBytes = 256 << 20
+
+    func root(_ data: Data) throws -> [String: Any] {
+        guard data.count <= Self.maxBytes else {
+            throw TokenizerError.malformedTokenizerJSON(path: path, reason: "\(data.count) bytes, more than any tokenizer's")
+        }
+        let value: Any
+        do {
+            value = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        } catch {
+            throw TokenizerError.malformedTokenizerJSON(path: path, reason: "not valid JSON")
+        }
+        guard let object = value as? [String: Any] else { throw malformed("the top level is not a JSON object") }
+        guard object["model"] is [String: Any] else { throw malformed("no \"model\" object") }
+        return object
+    }
+
+    func malformed(_ reason: String) -> TokenizerError {
+        .malformedTokenizerJSON(path: path, reason: reason)
+    }
+
+    func unsupported(_ component: String, _ type: String) -> TokenizerError {
+        .unsupportedComponent(path: path, component: component, type: type)
+    }
+
+    // MARK: Field access
+
+    func object(_ value: Any?, _ what: String) throws -> [String: Any]? {
+        if value == nil || value is NSNull { return nil }
+        guard let object = value as? [String: Any] else { throw malformed("\(what) is not an object") }
+        return object
+    }
+
+    func type(_ object: [String: Any], _ what: String) throws -> String {
+        guard let type = object["type"] as? String else { throw malformed("\(what) has no \"type\"") }
+        return type
+    }
+
+    func string(_ object: [String: Any], _ key: String, _ what: String) throws -> String? {
+        let value = object[key]
+        if value == nil || value is NSNull { return nil }
+        guard let s = value as? String else { throw malformed("\(what).\(key) is not a string") }
+        return s
+    }
+
+    func bool(_ object: [String: Any], _ key: String, _ what: String, default d: Bool) throws -> Bool {
+        let value = object[key]
+        if value == nil || value is NSNull { return d }
+        guard let b = value as? Bool else { throw malformed("\(what).\(key) is not true or false") }
+        return b
+    }
+
+    func int(_ value: Any?, _ what: String) throws -> Int {
+        guard let n = value as? NSNumber, let i = Int(exactly: n.doubleValue), abs(i) < 1 << 40 else {
+            throw malformed("\(what) is not an integer")
+        }
+        return i
+    }
+
+    func array(_ value: Any?, _ what: String) throws -> [Any] {
+        guard let a = value as? [Any] else { throw malformed("\(what) is not an array") }
+        return a
+    }
+
+    /// A `[token, id]` pair (RobertaProcessing's and BertProcessing's cls / sep).
+    func tokenIdPair(_ value: Any?, _ what: String) throws -> (token: String, id: Int) {
+        let a = try array(value, what)
+        guard a.count == 2, let token = a[0] as? String else { throw malformed("\(what) is not [token, id]") }
+        return (token, try int(a[1], what))
+    }
+
+    // MARK: Added tokens
+
+    func addedTokens(_ value: Any?) throws -> [AddedToken] {
+        if value == nil || value is NSNull { return [] }
+        var tokens: [AddedToken] = []
+        for (i, item) in try array(value, "added_tokens").enumerated() {
+            let what = "added_tokens[\(i)]"
+            guard let o = try object(item, what), let content = try string(o, "content", what) else {
+                throw malformed("\(what) has no content")
+            }
+            let special = try bool(o, "special", what, default: false)
+            tokens.append(AddedToken(content: content, id: try int(o["id"], "\(what).id"), special: special,
+                                     singleWord: try bool(o, "single_word", what, default: false),
+                                     lstrip: try bool(o, "lstrip", what, default: false),
+                                     rstrip: try bool(o, "rstrip", what, default: false),
+                                     normalized: try bool(o, "normalized", what, default: !special)))
+        }
+        return tokens
+    }
+
+    // MARK: Models
+
+    func model(_ value: Any?) throws -> any TokenizerModel {
+        guard let o = try object(value, "model") else { throw malformed("no \"model\" object") }
+        // Old files name no type for BPE; tokenizers then tells the models apart by their fields.
+        let type = (o["type"] as? String) ?? (o["merges"] != nil ? "BPE" : o["continuing_subword_prefix"] != nil ? "WordPiece" : "")
+        switch type {
+        case "BPE": return try bpe(o)
+        default: throw unsupported("model", type.isEmpty ? "(no type)" : type)
+        }
+    }
+
+    func vocabEntries(_ value: Any?, _ what: String) throws -> [(String, Int)] {
+        guard let dict = value as? [String: Any] else { throw malformed("\(what) is not an object of token ids") }
+        return try dict.map { ($0.key, try int($0.value, "\(what)[\"\($0.key)\"]")) }
+    }
+
+    func bpe(_ o: [String: Any]) throws -> BPEModel {
+        if let dropout = o["dropout"] as? NSNumber, dropout.doubleValue > 0 {
+            // Dropout draws random merges on every call: no fixed reference to match.
+            throw malformed("BPE dropout \(dropout) makes tokenization random; set \"dropout\" to null")
+        }
+        let vocab = try TokenVocabulary(try vocabEntries(o["vocab"], "model.vocab"), path: path)
+        var merges: [(String, String)] = []
+        let items = o["merges"] == nil ? [] : try array(o["merges"], "model.merges")
+        merges.reserveCapacity(items.count)
+        for (i, item) in items.enumerated() {
+            if let line = item as? String {
+                // The legacy form "a b": tokens cannot hold a space there.
+                let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+                guard parts.count == 2 else { throw malformed("model.merges[\(i)] \"\(line)\" is not two tokens split by one space") }
+                merges.append((String(parts[0]), String(parts[1])))
+            } else if let pair = item as? [Any], pair.count == 2, let a = pair[0] as? String, let b = pair[1] as? String {
+                merges.append((a, b))
+            } else {
+                throw malformed("model.merges[\(i)] is neither \"a b\" nor [a, b]")
+            }
+        }
+        return try BPEModel(vocab: vocab, merges: merges, unknown: try string(o, "unk_token", "model"),
+                            fuseUnknown: try bool(o, "fuse_unk", "model", default: false),
+                            byteFallback: try bool(o, "byte_fallback", "model", default: false),
+                            ignoreMerges: try bool(o, "ignore_merges", "model", default: false),
+                            prefix: try string(o, "continuing_subword_prefix", "model"),
+                            suffix: try string(o, "end_of_word_suffix", "model"), path: path)
+    }
+
+    // MARK: Normalizers
+
+    func normalizer(_ value: Any?) throws -> (any Normalizer)? {
+        guard let o = try object(value, "normalizer") else { return nil }
+        let type = try type(o, "normalizer")
+        switch type {
+        default: throw unsupported("normalizer", type)
+        }
+    }
+
+    // MARK: Pre-tokenizers
+
+    func preTokenizer(_ value: Any?) throws -> (any PreTokenizer)? {
+        guard let o = try object(value, "pre_tokenizer") else { return nil }
+        let type = try type(o, "pre_tokenizer")
+        switch type {
+        case "ByteLevel":
+            return ByteLevelPreTokenizer(addPrefixSpace: try bool(o, "add_prefix_space", "pre_tokenizer", default: true),
+                                         useRegex: try bool(o, "use_regex", "pre_tokenizer", default: true))
+        case "Sequence":
+            return SequencePreTokenizer(stages: try array(o["pretokenizers"], "pre_tokenizer.pretokenizers").map {
+                guard let stage = try preTokenizer($0) else { throw malformed("a null in pre_tokenizer.pretokenizers") }
+                return stage
+            })
+        default: throw unsupported("pre_tokenizer", type)
+        }
+    }
+
+    // MARK: Post-processors
+
+    func postProcessor(_ value: Any?) throws -> (any PostProcessor)? {
+        guard let o = try object(value, "post_processor") else { return nil }
+        let type = try type(o, "post_processor")
+        let what = "post_processor"
+        switch type {
+        case "RobertaProcessing":
+            return RobertaProcessor(cls: try tokenIdPair(o["cls"], "\(what).cls"), sep: try tokenIdPair(o["sep"], "\(what).sep"),
+                                    trimOffsets: try bool(o, "trim_offsets", what, default: true),
+                                    addPrefixSpace: try bool(o, "add_prefix_space", what, default: true))
+        case "BertProcessing":
+            return BertProcessor(cls: try tokenIdPair(o["cls"], "\(what).cls"), sep: try tokenIdPair(o["sep"], "\(what).sep"))
+        case "ByteLevel":
+            return ByteLevelProcessor(trimOffsets: try bool(o, "trim_offsets", what, default: true),
+                                      addPrefixSpace: try bool(o, "add_prefix_space", what, default: true))
+        case "TemplateProcessing":
+            return try template(o)
+        case "Sequence":
+            return SequenceProcessor(processors: try array(o["processors"], "\(what).processors").map {
+                guard let stage = try postProcessor($0) else { throw malformed("a null in post_processor.processors") }
+                return stage
+            })
+        default: throw unsupported("post_processor", type)
+        }
+    }
+
+    func template(_ o: [String: Any]) throws -> TemplateProcessor {
+        let what = "post_processor"
+        let specials = try object(o["special_tokens"], "\(what).special_tokens") ?? [:]
+        func items(_ key: String) throws -> [TemplateProcessor.Item] {
+            try array(o[key], "\(what).\(key)").map { item in
+                guard let item = item as? [String: Any], item.count == 1, let (kind, body) = item.first,
+                      let body = body as? [String: Any], let id = body["id"] as? String else {
+                    throw malformed("\(what).\(key) has an item that is neither SpecialToken nor Sequence")
+                }
+                let typeId = try int(body["type_id"] ?? 0, "\(what).\(key) type_id")
+                switch kind {
+                case "Sequence":
+                    guard id == "A" || id == "B" else { throw malformed("\(what).\(key) names sequence \(id), not A or B") }
+                    return .sequence(index: id == "A" ? 0 : 1, typeId: typeId)
+                case "SpecialToken":
+                    guard let special = try object(specials[id], "\(what).special_tokens[\"\(id)\"]") else {
+                        throw malformed("\(what).\(key) uses \(id), which special_tokens does not define")
+                    }
+                    let ids = try array(special["ids"], "special_tokens[\"\(id)\"].ids").map { try int($0, "special_tokens[\"\(id)\"].ids") }
+                    guard let tokens = special["tokens"] as? [String], tokens.count == ids.count else {
+                        throw malformed("special_tokens[\"\(id)\"] has not one token per id")
+                    }
+                    return .special(ids: ids, tokens: tokens, typeId: typeId)
+                default:
+                    throw malformed("\(what).\(key) has an item \(kind), not SpecialToken or Sequence")
+                }
+            }
+        }
+        return TemplateProcessor(single: try items("single"), pair: try items("pair"))
+    }
+
+    // MARK: Decoders
+
+    func decoder(_ value: Any?) throws -> (any Decoder)? {
+        guard let o = try object(value, "decoder") else { return nil }
+        let type = try type(o, "decoder")
+        switch type {
+        case "ByteLevel": return ByteLevelDecoder()
+        default: throw unsupported("decoder", type)
+        }
+    }
+}
+
+/// Sequence: each pre-tokenizer splits the pieces of the one before.
+struct SequencePreTokenizer: PreTokenizer {
+    var stages: [any PreTokenizer]
+
+    func split(_ words: inout [NormalizedText]) {
+        for stage in stages { stage.split(&words) }
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+@testable import Tokenizers
+
+/// The golden file of tools/golden/tokenizer_json.py: the `tokenizers` library's encodings of
+/// the hostile corpus with tokenizer.json files it trained on Botchan.
+struct TokenizerJSONGolden: Decodable {
+    struct Record: Decodable {
+        let tokenizer: String
+        let text: String
+        let pair: String?
+        let maxLength: Int?
+        let strategy: String
+        let ids: [Int]?
+        let tokens: [String]?
+        let typeIds: [Int]?
+        let offsets: [[Int]]?
+        let specialTokensMask: [Int]?
+        let decoded: String?
+        let decodedSkip: String?
+        let error: String?
+    }
+    let records: [Record]
+}
+
+struct TokenizerJSONTests {
+    static let resources = WordPieceGoldenTests.root.appending(path: "Tests/TokenizersTests/Resources")
+
+    static func load(_ name: String) throws -> TokenizerJSON {
+        try TokenizerJSON(contentsOf: resources.appending(path: "tokenizer_json/\(name).json"))
+    }
+
+    static func golden() throws -> TokenizerJSONGolden {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(TokenizerJSONGolden.self,
+                                  from: Data(contentsOf: resources.appending(path: "tokenizer_json_golden.json")))
+    }
+
+    /// Ids, tokens, type ids, offsets, special-token masks and decoded text, exactly.
+    static func check(_ records: [TokenizerJSONGolden.Record], with tokenizers: [String: TokenizerJSON]) throws -> Int {
+        var failures = 0, checked = 0
+        for r in records where failures < 20 {
+            guard let tokenizer = tokenizers[r.tokenizer] else { continue }
+            let strategy = try #require(TruncationStrategy(rawValue: r.strategy))
+            let what = "\(r.tokenizer) \(debug(r.text))" + (r.pair.map { " + \(debug($0))" } ?? "")
+                + (r.maxLength.map { " max \($0) \(r.strategy)" } ?? "")
+            let result = Result { try tokenizer.encode(r.text, pair: r.pair, maxLength: r.maxLength, truncation: strategy) }
+            checked += 1
+            if case .failure(TokenizerError.sequenceTooShortForSpecials) = result,
+               let m = r.maxLength, m < tokenizer.postProcessor?.addedTokens(pair: r.pair != nil) ?? 0 {
+                continue  // tokenizers then skips truncation silently; we refuse, as WordPieceTokenizer does
+            }
+            if let expectedError = r.error {
+                if case .failure(let error as TokenizerError) = result, error.goldenName == expectedError { continue }
+                Issue.record("\(what): expected error \(expectedError), got \(result)")
+                failures += 1
+                continue
+            }
+            guard case .success(let e) = result else {
+                Issue.record("\(what): unexpected \(result)")
+                failures += 1
+                continue
+            }
+            let expected = Row(ids: r.ids ?? [], tokens: r.tokens ?? [], typeIds: r.typeIds ?? [],
+                               offsets: (r.offsets ?? []).map { $0[0]..<$0[1] })
+            let actual = Row(ids: e.ids, tokens: e.tokens, typeIds: e.typeIds, offsets: e.offsets)
+            if let position = actual.firstDifference(from: expected) {
+                Issue.record("\(what): first difference at token \(position): expected \(expected.describe(position)), got \(actual.describe(position))")
+                failures += 1
+                continue
+            }
+            if e.specialTokensMask != r.specialTokensMask {
+                Issue.record("\(what): special tokens mask \(e.specialTokensMask), expected \(r.specialTokensMask ?? [])")
+                failures += 1
+            }
+            if let decoded = r.decoded, tokenizer.decode(e.ids) != decoded {
+                Issue.record("\(what): decoded \(debug(tokenizer.decode(e.ids))), expected \(debug(decoded))")
+                failures += 1
+            }
+            if let decoded = r.decodedSkip, tokenizer.decode(e.ids, skipSpecialTokens: true) != decoded {
+                Issue.record("\(what): decoded without specials \(debug(tokenizer.decode(e.ids, skipSpecialTokens: true))), expected \(debug(decoded))")
+                failures += 1
+            }
+            #expect(e.attentionMask == [Int](repeating: 1, count: e.count))
+        }
+        return checked
+    }
+
+    @Test func byteLevelBPEMatchesTokenizers() throws {
+        let golden = try Self.golden()
+        var tokenizers: [String: TokenizerJSON] = [:]
+        for name in ["roberta", "prefixed", "suffixed", "fallback", "unknown"] { tokenizers[name] = try Self.load(name) }
+        let checked = try Self.check(golden.records, with: tokenizers)
+        #expect(checked > 3000, "the golden file has fewer records than it should")
+    }
+}
+
+extension TokenizerJSONTests {
+    /// A 1 MB line without spaces is one word for the GPT-2 split: merging it must stay near
+    /// linear (a heap of pairs), not quadratic, which would take hours here, not seconds.
+    @Test(.timeLimit(.minutes(2))) func megabyteWordIsLinear() throws {
+        let tokenizer = try Self.load("roberta")
+        var rng = SystemRandomNumberGenerator()
+        let letters = Array("etaoinshrdlucmfwypvbgkqjxz")
+        let random = String((0..<1_000_000).map { _ in letters[Int.random(in: 0..<letters.count, using: &rng)] })
+        for text in [String(repeating: "a", count: 1_000_000), random, String(repeating: "é", count: 500_000),
+                     String(repeating: "9", count: 1_000_000)] {
+            let e = try tokenizer.encode(text)
+            #expect(e.count > 2)
+            #expect(e.offsets.dropFirst().dropLast().last?.upperBound == text.unicodeScalars.count)
+        }
+    }
+
+    @Test func unsupportedComponentIsRefusedByName() throws {
+        var spec = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.resources.appending(path: "tokenizer_json/roberta.json"))) as! [String: Any]
+        for (key, type) in [("normalizer", "Precompiled"), ("pre_tokenizer", "UnicodeScripts"),
+                            ("post_processor", "Mystery"), ("decoder", "CTC"), ("model", "WordLevel")] {
+            var copy = spec
+            var stage = (copy[key] as? [String: Any]) ?? [:]
+            stage["type"] = type
+            copy[key] = stage
+            let data = try JSONSerialization.data(withJSONObject: copy)
+            #expect(throws: TokenizerError.unsupportedComponent(path: "t.json", component: key, type: type)) {
+                try TokenizerJSON(data: data, path: "t.json")
+            }
+        }
+        let message = TokenizerError.unsupportedComponent(path: "t.json", component: "normalizer", type: "Precompiled").description
+        #expect(message.contains("normalizer Precompiled is not supported") && !message.contains("\n"))
+        var model = spec["model"] as! [String: Any]
+        model["dropout"] = 0.1
+        spec["model"] = model
+        #expect(throws: TokenizerError.self) { try TokenizerJSON(data: JSONSerialization.data(withJSONObject: spec), path: "t.json") }
+    }
+
+    @Test func malformedFilesAreTypedErrors() throws {
+        for text in ["", "[]", "{}", "{\"model\": 3}", "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [\"a b\"]}}",
+                     "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [\"a\"]}}",
+                     "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": -1}, \"merges\": []}}",
+                     "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}, \"added_tokens\": [{\"id\": 1}]}"] {
+            #expect(throws: TokenizerError.self) { try TokenizerJSON(data: Data(text.utf8), path: "t.json") }
+        }
+        #expect(throws: TokenizerError.missingFile(path: "/nonexistent/tokenizer.json")) {
+            try TokenizerJSON(contentsOf: URL(fileURLWithPath: "/nonexistent/tokenizer.json"))
+        }
+    }
+}
