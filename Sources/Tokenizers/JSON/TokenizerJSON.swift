@@ -72,6 +72,11 @@ public struct TokenizerJSON: Tokenizer {
     /// One past the largest id, added tokens included (what the model's embedding must hold).
     public var vocabularySize: Int { max(model.size, (addedTokens.map(\.id).max() ?? -1) + 1) }
 
+    /// The string of an id (an added token's content or the model's token).
+    public func token(of id: Int) -> String? {
+        addedTokens.first { $0.id == id }?.content ?? model.token(of: id)
+    }
+
     /// The id of a token string (an added token or one of the model's).
     public func id(of token: String) -> Int? {
         addedTokens.first { $0.content == token }?.id ?? model.id(of: token)

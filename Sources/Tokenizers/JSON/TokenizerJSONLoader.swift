@@ -14,9 +14,9 @@ struct TokenizerJSONLoader {
         }
         let value: Any
         do {
-            value = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            value = try JSONReader.parse([UInt8](data))
         } catch {
-            throw TokenizerError.malformedTokenizerJSON(path: path, reason: "not valid JSON")
+            throw TokenizerError.malformedTokenizerJSON(path: path, reason: "not valid JSON: \(error.reason)")
         }
         guard let object = value as? [String: Any] else { throw malformed("the top level is not a JSON object") }
         guard object["model"] is [String: Any] else { throw malformed("no \"model\" object") }
@@ -34,7 +34,7 @@ struct TokenizerJSONLoader {
     // MARK: Field access
 
     func object(_ value: Any?, _ what: String) throws -> [String: Any]? {
-        if value == nil || value is NSNull { return nil }
+        if value == nil || value is JSONReader.Null { return nil }
         guard let object = value as? [String: Any] else { throw malformed("\(what) is not an object") }
         return object
     }
@@ -46,20 +46,20 @@ struct TokenizerJSONLoader {
 
     func string(_ object: [String: Any], _ key: String, _ what: String) throws -> String? {
         let value = object[key]
-        if value == nil || value is NSNull { return nil }
+        if value == nil || value is JSONReader.Null { return nil }
         guard let s = value as? String else { throw malformed("\(what).\(key) is not a string") }
         return s
     }
 
     func bool(_ object: [String: Any], _ key: String, _ what: String, default d: Bool) throws -> Bool {
         let value = object[key]
-        if value == nil || value is NSNull { return d }
+        if value == nil || value is JSONReader.Null { return d }
         guard let b = value as? Bool else { throw malformed("\(what).\(key) is not true or false") }
         return b
     }
 
     func int(_ value: Any?, _ what: String) throws -> Int {
-        guard let n = value as? NSNumber, let i = Int(exactly: n.doubleValue), abs(i) < 1 << 40 else {
+        guard let i = value as? Int, abs(i) < 1 << 40 else {
             throw malformed("\(what) is not an integer")
         }
         return i
@@ -80,7 +80,7 @@ struct TokenizerJSONLoader {
     // MARK: Added tokens
 
     func addedTokens(_ value: Any?) throws -> [AddedToken] {
-        if value == nil || value is NSNull { return [] }
+        if value == nil || value is JSONReader.Null { return [] }
         var tokens: [AddedToken] = []
         for (i, item) in try array(value, "added_tokens").enumerated() {
             let what = "added_tokens[\(i)]"
@@ -105,6 +105,7 @@ struct TokenizerJSONLoader {
         let type = (o["type"] as? String) ?? (o["merges"] != nil ? "BPE" : o["continuing_subword_prefix"] != nil ? "WordPiece" : "")
         switch type {
         case "BPE": return try bpe(o)
+        case "WordPiece": return try wordPiece(o)
         default: throw unsupported("model", type.isEmpty ? "(no type)" : type)
         }
     }
@@ -115,7 +116,7 @@ struct TokenizerJSONLoader {
     }
 
     func bpe(_ o: [String: Any]) throws -> BPEModel {
-        if let dropout = o["dropout"] as? NSNumber, dropout.doubleValue > 0 {
+        if let dropout = (o["dropout"] as? Double) ?? (o["dropout"] as? Int).map(Double.init), dropout > 0 {
             // Dropout draws random merges on every call: no fixed reference to match.
             throw malformed("BPE dropout \(dropout) makes tokenization random; set \"dropout\" to null")
         }
@@ -143,12 +144,48 @@ struct TokenizerJSONLoader {
                             suffix: try string(o, "end_of_word_suffix", "model"), path: path)
     }
 
+    func wordPiece(_ o: [String: Any]) throws -> WordPieceJSONModel {
+        let prefix = try string(o, "continuing_subword_prefix", "model") ?? "##"
+        let longest = try int(o["max_input_chars_per_word"] ?? 100, "model.max_input_chars_per_word")
+        guard prefix == "##", longest == WordPiece.maxScalarsPerWord else {
+            throw unsupported("model", "WordPiece with continuing_subword_prefix \"\(prefix)\" and max_input_chars_per_word \(longest) (only \"##\" and 100)")
+        }
+        let entries = try vocabEntries(o["vocab"], "model.vocab")
+        var tokens = [String?](repeating: nil, count: entries.count)
+        for (token, id) in entries {
+            guard id >= 0, id < tokens.count, tokens[id] == nil else {
+                throw malformed("model.vocab ids are not 0..<\(entries.count), each once (\"\(token)\" has \(id))")
+            }
+            tokens[id] = token
+        }
+        return try WordPieceJSONModel(tokens: tokens.map { $0! }, unknown: try string(o, "unk_token", "model") ?? "[UNK]", path: path)
+    }
+
     // MARK: Normalizers
 
     func normalizer(_ value: Any?) throws -> (any Normalizer)? {
         guard let o = try object(value, "normalizer") else { return nil }
         let type = try type(o, "normalizer")
+        let what = "normalizer"
         switch type {
+        case "BertNormalizer":
+            guard try bool(o, "clean_text", what, default: true) else { throw unsupported(what, "BertNormalizer with clean_text false") }
+            let lowercase = try bool(o, "lowercase", what, default: true)
+            return BertJSONNormalizer(bert: BertNormalizer(
+                lowercase: lowercase, stripAccents: (o["strip_accents"] as? Bool) ?? lowercase,
+                handleChineseCharacters: try bool(o, "handle_chinese_chars", what, default: true)))
+        case "Lowercase": return LowercaseNormalizer()
+        case "NFD": return DecomposingNormalizer(compatibility: false)
+        case "NFKD": return DecomposingNormalizer(compatibility: true)
+        case "StripAccents": return StripAccentsNormalizer()
+        case "Strip":
+            return StripNormalizer(left: try bool(o, "strip_left", what, default: true),
+                                   right: try bool(o, "strip_right", what, default: true))
+        case "Sequence":
+            return SequenceNormalizer(stages: try array(o["normalizers"], "normalizer.normalizers").map {
+                guard let stage = try normalizer($0) else { throw malformed("a null in normalizer.normalizers") }
+                return stage
+            })
         default: throw unsupported("normalizer", type)
         }
     }
@@ -162,6 +199,9 @@ struct TokenizerJSONLoader {
         case "ByteLevel":
             return ByteLevelPreTokenizer(addPrefixSpace: try bool(o, "add_prefix_space", "pre_tokenizer", default: true),
                                          useRegex: try bool(o, "use_regex", "pre_tokenizer", default: true))
+        case "BertPreTokenizer": return BertJSONPreTokenizer()
+        case "WhitespaceSplit": return WhitespaceSplitPreTokenizer()
+        case "Whitespace": return WhitespacePreTokenizer()
         case "Sequence":
             return SequencePreTokenizer(stages: try array(o["pretokenizers"], "pre_tokenizer.pretokenizers").map {
                 guard let stage = try preTokenizer($0) else { throw malformed("a null in pre_tokenizer.pretokenizers") }
@@ -236,6 +276,9 @@ struct TokenizerJSONLoader {
         let type = try type(o, "decoder")
         switch type {
         case "ByteLevel": return ByteLevelDecoder()
+        case "WordPiece":
+            return WordPieceDecoder(prefix: try string(o, "prefix", "decoder") ?? "##",
+                                    cleanup: try bool(o, "cleanup", "decoder", default: true))
         default: throw unsupported("decoder", type)
         }
     }
