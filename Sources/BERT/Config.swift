@@ -75,6 +75,8 @@ public struct Config: Codable, Sendable, Equatable {
         /// WordPiece: more special tokens, found after normalization (tokenizer.json's added
         /// tokens with "normalized": true, such as all-mpnet-base-v2's "<unk>").
         public var normalizedSpecials: [String]?
+        /// tokenizer.json: the padding token, when the file's own padding block does not name it.
+        public var padToken: String?
 
         /// The "specials" block: cls, sep, pad, unk, mask.
         public struct Specials: Codable, Sendable, Equatable {
@@ -96,6 +98,7 @@ public struct Config: Codable, Sendable, Equatable {
             specials = try c.decodeIfPresent(Specials.self, forKey: .specials)
             template = try c.decodeIfPresent(String.self, forKey: .template)
             normalizedSpecials = try c.decodeIfPresent([String].self, forKey: .normalizedSpecials)
+            padToken = try c.decodeIfPresent(String.self, forKey: .padToken)
         }
     }
 

@@ -77,10 +77,18 @@ public struct ModelDirectory: Sendable {
                     reason: "\(settings.file) has \(tokenizer.vocabularySize) ids but vocab_size is \(config.vocabSize)")
             }
             return tokenizer
+        case "tokenizer-json":
+            let tokenizer = try TokenizerJSON(contentsOf: file, maxLength: config.maxLength, padToken: settings.padToken)
+            if tokenizer.vocabularySize > config.vocabSize {
+                throw ModelError.invalidConfig(
+                    path: url.appendingPathComponent("config.json").path,
+                    reason: "\(settings.file) has \(tokenizer.vocabularySize) ids but vocab_size is \(config.vocabSize)")
+            }
+            return tokenizer
         default:
             throw ModelError.invalidConfig(
                 path: url.appendingPathComponent("config.json").path,
-                reason: "runtime.tokenizer.kind '\(settings.kind)' is not supported (wordpiece, sentencepiece)")
+                reason: "runtime.tokenizer.kind '\(settings.kind)' is not supported (wordpiece, sentencepiece, tokenizer-json)")
         }
     }
 

@@ -17,6 +17,17 @@ struct ArchitectureGolden: Decodable {
     let zeroGradients: [String]
     let modelPooler: Bool
     let classifierFeatures: String
+    let texts: [String]
+    let pairs: [String?]
+    let tokenizer: TokenizerCases
+
+    /// transformers' fast tokenizer of the directory on tokenizer-only cases.
+    struct TokenizerCases: Decodable {
+        let texts: [String]
+        let pairs: [String?]
+        let ids: [[Int]]
+        let typeIds: [[Int]]
+    }
 
     static func load(_ type: String) throws -> (ArchitectureGolden, SafetensorsFile) {
         let decoder = JSONDecoder()
@@ -40,12 +51,32 @@ struct ArchitectureGolden: Decodable {
 }
 
 /// DistilBERT, ALBERT (factorized embeddings, one group shared by three layers), ELECTRA
-/// (embeddings projected) and MPNet (relative position bias) against transformers on
+/// (embeddings projected), MPNet (relative position bias) and RoBERTa (byte-level BPE from
+/// tokenizer.json, positions after <pad>) against transformers on
 /// tiny random checkpoints: hidden states and logits within 1e-5, the loss within 1e-5
 /// relative, and every parameter's gradient after one backward (dropout off) within 1e-4
 /// (‖ours − theirs‖/‖theirs‖; the reference's own float32 error is about 1e-6).
 @Suite struct ArchitectureGoldenTests {
-    static let types = ["distilbert", "albert", "electra", "mpnet"]
+    static let types = ["distilbert", "albert", "electra", "mpnet", "roberta"]
+
+    /// The converted directory's own tokenizer (runtime.tokenizer) gives transformers' ids on the
+    /// inputs and on the tokenizer-only cases (RoBERTa: through tokenizer.json).
+    @Test(arguments: types)
+    func directoryTokenizerMatchesTransformers(type: String) throws {
+        let (golden, _) = try ArchitectureGolden.load(type)
+        for path in [golden.model, golden.classifier] {
+            let tokenizer = try golden.directory(path).loadTokenizer()
+            for (k, text) in golden.texts.enumerated() {
+                #expect(try tokenizer.encode(text, pair: golden.pairs[k]).ids == golden.ids[k], "\(type) \(text)")
+            }
+            let cases = golden.tokenizer
+            for (k, text) in cases.texts.enumerated() {
+                let e = try tokenizer.encode(text, pair: cases.pairs[k])
+                #expect(e.ids == cases.ids[k], "\(type) \(text)")
+                if golden.typeIds != nil { #expect(e.typeIds == cases.typeIds[k], "\(type) \(text)") }
+            }
+        }
+    }
 
     @Test(arguments: types)
     func hiddenStatesMatchTransformers(type: String) throws {

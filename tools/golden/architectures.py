@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Tiny random DistilBERT, ALBERT, ELECTRA and MPNet checkpoints, converted by tools/convert, and
+"""Tiny random DistilBERT, ALBERT, ELECTRA, MPNet and RoBERTa checkpoints, converted by tools/convert, and
 transformers' outputs and gradients on them: the reference for the architectures' forward and
 backward passes in Swift.
 
@@ -19,6 +19,8 @@ Tests/BERTTests/Resources/arch/TYPE/ and arch/TYPE-classifier/:
   electra     embedding_size 16 (so embeddings_project exists), 2 layers
   mpnet       2 layers, relative_attention_num_buckets 32, layer_norm_eps 1e-5, its pooler,
               MPNet's WordPiece specials (<s> <pad> </s> [UNK] <mask>)
+  roberta     2 layers, type_vocab_size 1, positions after <pad> (1), its pooler; the byte-level
+              BPE tokenizer.json that tools/golden/tokenizer_json.py trains (run that first)
 The inputs are the texts below through transformers' (fast) tokenizer of each directory; one is a
 pair, one is longer than 20 tokens (MPNet: several relative-position buckets each way). The models
 run on the right-padded batch with its attention mask.
@@ -96,6 +98,10 @@ WORDS = ["the", "cat", "sat", "on", "mat", "a", "dog", "ran", "quick", "brown", 
 BERT_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 MPNET_SPECIALS = ["<s>", "<pad>", "</s>", "[UNK]"]  # <mask> goes last, as in MPNet's vocabulary
 ALBERT_PIECES = 400
+# RoBERTa's byte-level BPE: the tokenizer.json tools/golden/tokenizer_json.py trains with the
+# tokenizers library on Botchan and the benchmark sentences (2,000 tokens, <s> <pad> </s> <unk> <mask>).
+ROBERTA_TOKENIZER = os.path.join("Tests", "TokenizersTests", "Resources", "tokenizer_json", "roberta.json")
+ROBERTA_VOCAB = 2000
 SIZES = dict(hidden_size=32, num_attention_heads=4, intermediate_size=37, max_position_embeddings=64,
              initializer_range=0.2)
 NOISE = 0.1
@@ -153,7 +159,8 @@ def architectures(root):
     from transformers import (AlbertConfig, AlbertForSequenceClassification, AlbertModel, DistilBertConfig,
                               DistilBertForSequenceClassification, DistilBertModel, ElectraConfig,
                               ElectraForSequenceClassification, ElectraModel, MPNetConfig,
-                              MPNetForSequenceClassification, MPNetModel)
+                              MPNetForSequenceClassification, MPNetModel, RobertaConfig,
+                              RobertaForSequenceClassification, RobertaModel)
     bert_vocab = wordpiece_vocab(BERT_SPECIALS, [])
     mpnet_vocab = wordpiece_vocab(MPNET_SPECIALS, ["<mask>"])
     C, H, I, P = (SIZES[k] for k in ("hidden_size", "num_attention_heads", "intermediate_size",
@@ -188,6 +195,14 @@ def architectures(root):
                 pad_token_id=1, bos_token_id=0, eos_token_id=2, **SIZES, **labels),
             model=MPNetModel, classifier=MPNetForSequenceClassification, config_class=MPNetConfig,
             types=False, vocab=mpnet_vocab, tokenizer_class="MPNetTokenizer", pad=1),
+        "roberta": dict(
+            config=lambda **labels: RobertaConfig(
+                vocab_size=ROBERTA_VOCAB, num_hidden_layers=2, hidden_act="gelu", type_vocab_size=1,
+                layer_norm_eps=1e-5, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, pad_token_id=1,
+                bos_token_id=0, eos_token_id=2, **SIZES, **labels),
+            model=RobertaModel, classifier=RobertaForSequenceClassification, config_class=RobertaConfig,
+            types=True, vocab=None, tokenizer_class="RobertaTokenizer", pad=1,
+            tokenizer_json=os.path.join(root, ROBERTA_TOKENIZER)),
     }
 
 
@@ -212,7 +227,10 @@ def save_hf(model, spec, hf, spiece):
     tokenizer_config = {"model_max_length": SIZES["max_position_embeddings"], "do_lower_case": True}
     if spec["tokenizer_class"]:
         tokenizer_config["tokenizer_class"] = spec["tokenizer_class"]
-    if spec["vocab"] is None:
+    if spec.get("tokenizer_json"):
+        shutil.copyfile(spec["tokenizer_json"], os.path.join(hf, "tokenizer.json"))
+        del tokenizer_config["do_lower_case"]
+    elif spec["vocab"] is None:
         with open(os.path.join(hf, "spiece.model"), "wb") as f:
             f.write(spiece)
         tokenizer_config["keep_accents"] = False
