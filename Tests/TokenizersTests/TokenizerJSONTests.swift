@@ -171,6 +171,14 @@ extension TokenizerJSONTests {
                      "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}, \"added_tokens\": [{\"id\": 1}]}"] {
             #expect(throws: TokenizerError.self) { try TokenizerJSON(data: Data(text.utf8), path: "t.json") }
         }
+        // Ids the post-processor or the padding would put in a batch must be inside the vocabulary.
+        let base = String(decoding: try Data(contentsOf: Self.resources.appending(path: "tokenizer_json/roberta.json")), as: UTF8.self)
+        for (from, to) in [("\"cls\":[\"<s>\",0]", "\"cls\":[\"<s>\",99999]"),
+                           ("\"padding\":null", "\"padding\":{\"pad_id\":99999,\"pad_token\":\"<pad>\"}")] {
+            #expect(base.contains(from), "roberta.json no longer spells \(from)")
+            let changed = base.replacingOccurrences(of: from, with: to)
+            #expect(throws: TokenizerError.self) { try TokenizerJSON(data: Data(changed.utf8), path: "t.json") }
+        }
         #expect(throws: TokenizerError.missingFile(path: "/nonexistent/tokenizer.json")) {
             try TokenizerJSON(contentsOf: URL(fileURLWithPath: "/nonexistent/tokenizer.json"))
         }

@@ -5,7 +5,7 @@
 import PackageDescription
 
 let targets = ["safetensors", "config", "vocabulary", "sentencepiece-model",
-               "wordpiece-encode", "sentencepiece-encode", "dataset"]
+               "wordpiece-encode", "sentencepiece-encode", "dataset", "tokenizer-json"]
 
 let package = Package(
     name: "BERTFuzzers",

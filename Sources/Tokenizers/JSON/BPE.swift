@@ -278,9 +278,12 @@ struct TokenVocabulary: Sendable {
         var ids: [[Unicode.Scalar]: Int] = [:]
         ids.reserveCapacity(entries.count)
         var maxId = -1
+        // Real vocabularies are dense; a few gaps are allowed, not ids that would size the
+        // tables far beyond the file.
+        let limit = entries.count + 65_536
         for (token, id) in entries {
-            guard id >= 0, id < 10_000_000 else {
-                throw TokenizerError.malformedTokenizerJSON(path: path, reason: "token \"\(token)\" has id \(id), outside 0..<10000000")
+            guard id >= 0, id < limit else {
+                throw TokenizerError.malformedTokenizerJSON(path: path, reason: "token \"\(token)\" has id \(id), outside 0..<\(limit)")
             }
             ids[Array(token.unicodeScalars)] = id
             maxId = max(maxId, id)

@@ -172,6 +172,7 @@ struct ByteLevelProcessor: PostProcessor {
     var addPrefixSpace: Bool
 
     func addedTokens(pair: Bool) -> Int { 0 }
+    var specialIds: [Int] { [] }
 
     func process(_ parts: [EncodingPart]) -> [EncodingPart] {
         guard trimOffsets else { return parts }

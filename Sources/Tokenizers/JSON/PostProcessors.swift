@@ -7,6 +7,7 @@ struct RobertaProcessor: PostProcessor {
     var addPrefixSpace: Bool
 
     func addedTokens(pair: Bool) -> Int { pair ? 4 : 2 }
+    var specialIds: [Int] { [cls.id, sep.id] }
 
     func process(_ parts: [EncodingPart]) -> [EncodingPart] {
         var out = EncodingPart()
@@ -31,6 +32,7 @@ struct BertProcessor: PostProcessor {
     var sep: (token: String, id: Int)
 
     func addedTokens(pair: Bool) -> Int { pair ? 3 : 2 }
+    var specialIds: [Int] { [cls.id, sep.id] }
 
     func process(_ parts: [EncodingPart]) -> [EncodingPart] {
         var out = EncodingPart()
@@ -60,6 +62,13 @@ struct TemplateProcessor: PostProcessor {
         }
     }
 
+    var specialIds: [Int] {
+        (single + pair).flatMap { item -> [Int] in
+            if case .special(let ids, _, _) = item { return ids }
+            return []
+        }
+    }
+
     func process(_ parts: [EncodingPart]) -> [EncodingPart] {
         var out = EncodingPart()
         for item in parts.count == 2 ? pair : single {
@@ -82,6 +91,7 @@ struct SequenceProcessor: PostProcessor {
     var processors: [any PostProcessor]
 
     func addedTokens(pair: Bool) -> Int { processors.reduce(0) { $0 + $1.addedTokens(pair: pair) } }
+    var specialIds: [Int] { processors.flatMap(\.specialIds) }
 
     func process(_ parts: [EncodingPart]) -> [EncodingPart] {
         processors.reduce(parts) { $1.process($0) }

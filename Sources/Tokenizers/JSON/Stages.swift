@@ -78,6 +78,8 @@ struct EncodingPart: Sendable {
 protocol PostProcessor: Sendable {
     /// How many special tokens `process` adds to a single sequence or a pair.
     func addedTokens(pair: Bool) -> Int
+    /// Every id `process` can add (checked against the vocabulary at load).
+    var specialIds: [Int] { get }
     /// `parts` holds one or two sequences; the result is concatenated by the caller.
     func process(_ parts: [EncodingPart]) -> [EncodingPart]
 }

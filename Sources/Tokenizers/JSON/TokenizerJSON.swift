@@ -58,6 +58,13 @@ public struct TokenizerJSON: Tokenizer {
             normalizer?.normalize(&text)
             return text.scalars
         })
+        let size = max(model.size, (addedTokens.map(\.id).max() ?? -1) + 1)
+        if let bad = (postProcessor?.specialIds ?? []).first(where: { $0 < 0 || $0 >= size }) {
+            throw TokenizerError.malformedTokenizerJSON(path: path, reason: "the post-processor adds id \(bad), outside the vocabulary's 0..<\(size)")
+        }
+        if let bad = addedTokens.first(where: { $0.id < 0 }) {
+            throw TokenizerError.malformedTokenizerJSON(path: path, reason: "added token \"\(bad.content)\" has id \(bad.id)")
+        }
         let padding = root["padding"] as? [String: Any]
         let padName = (padding?["pad_token"] as? String) ?? padToken
         if let padding, let id = padding["pad_id"] as? Int {
@@ -66,6 +73,9 @@ public struct TokenizerJSON: Tokenizer {
             padId = addedTokens.first { $0.content == padName }?.id ?? model.id(of: padName) ?? 0
         } else {
             padId = 0
+        }
+        guard padId >= 0 && padId < size else {
+            throw TokenizerError.malformedTokenizerJSON(path: path, reason: "the padding id \(padId) is outside the vocabulary's 0..<\(size)")
         }
     }
 
