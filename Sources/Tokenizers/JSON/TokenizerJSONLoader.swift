@@ -176,6 +176,7 @@ struct TokenizerJSONLoader {
                 handleChineseCharacters: try bool(o, "handle_chinese_chars", what, default: true)))
         case "Lowercase": return LowercaseNormalizer()
         case "NFD": return DecomposingNormalizer(compatibility: false)
+        case "NFC": return NFCNormalizer()
         case "NFKD": return DecomposingNormalizer(compatibility: true)
         case "StripAccents": return StripAccentsNormalizer()
         case "Strip":
