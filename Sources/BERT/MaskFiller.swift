@@ -17,8 +17,8 @@ public struct MaskPrediction: Sendable, Equatable {
 /// Fill-mask with a model that kept its masked-LM head (tools/convert of a *ForMaskedLM).
 ///
 ///     let filler = try MaskFiller(model: "antiberty")
-///     let best = try filler.fill(["E V Q L [MASK] E S G"])[0][0][0]
-///     print(best.tokenString, best.score)   // V 0.99…
+///     let best = try filler.fill(["E V Q L [MASK] E S G G G L V Q P G G S L R L S C A A S"])[0][0][0]
+///     print(best.tokenString, best.score)   // L 0.833
 ///
 /// Safe to call from concurrent tasks; a call's result is the one it gets alone.
 public final class MaskFiller: @unchecked Sendable {
@@ -36,11 +36,14 @@ public final class MaskFiller: @unchecked Sendable {
 
     public init(directory: ModelDirectory, context: ExecutionContext? = nil) throws {
         self.context = context ?? ExecutionContext()
-        config = directory.config
+        let config = directory.config
+        self.config = config
         let path = directory.url.appendingPathComponent("model.safetensors").path
         guard config.runtime.maskedLM != nil else {
             throw ModelError.missingHead(path: path, needed: "masked-LM head (mlm.*)", has: directory.headDescription,
-                                         hint: "convert a *ForMaskedLM checkpoint with tools/convert")
+                                         hint: config.architecture.maskedLMHead.map {
+                                             "convert a \(config.architecture.classPrefix(config))ForMaskedLM checkpoint (its \($0)) with tools/convert"
+                                         } ?? "this architecture has no masked-LM head")
         }
         guard let tokenizer = try directory.loadTokenizer() as? any TokenDecoding, let mask = tokenizer.maskId else {
             throw ModelError.tokenizer(path: directory.url.path, reason: "the tokenizer has no mask token; fill-mask needs one")
