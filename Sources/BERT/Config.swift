@@ -39,11 +39,13 @@ public struct Config: Codable, Sendable, Equatable {
         public var classifier: ClassifierSettings?
         /// The masked-LM head, when the checkpoint kept one (`mlm.*`).
         public var maskedLM: MaskedLMSettings?
+        /// The per-token classifier of a *ForTokenClassification (`token_classifier.*`).
+        public var tokenClassifier: TokenClassifierSettings?
 
         public init() {}
 
         enum CodingKeys: String, CodingKey {
-            case formatVersion, tokenizer, pooling, normalize, source, classifier
+            case formatVersion, tokenizer, pooling, normalize, source, classifier, tokenClassifier
             case maskedLM = "maskedLm"  // "masked_lm" after convertFromSnakeCase
         }
 
@@ -56,7 +58,14 @@ public struct Config: Codable, Sendable, Equatable {
             source = try c.decodeIfPresent(String.self, forKey: .source)
             classifier = try c.decodeIfPresent(ClassifierSettings.self, forKey: .classifier)
             maskedLM = try c.decodeIfPresent(MaskedLMSettings.self, forKey: .maskedLM)
+            tokenClassifier = try c.decodeIfPresent(TokenClassifierSettings.self, forKey: .tokenClassifier)
         }
+    }
+
+    /// A token classifier: one Linear over each token's last hidden state, `labels` outputs
+    /// named by id2label.
+    public struct TokenClassifierSettings: Codable, Sendable, Equatable {
+        public var labels: Int
     }
 
     /// What tools/convert wrote down about the masked-LM head: the activation between its
@@ -204,6 +213,9 @@ public struct Config: Codable, Sendable, Equatable {
         if let m = runtime.maskedLM {
             if Self.activation(named: m.activation) == nil { return "runtime.masked_lm.activation '\(m.activation)' is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu)" }
             if !(m.layerNormEps > 0) { return "runtime.masked_lm.layer_norm_eps must be positive" }
+        }
+        if let t = runtime.tokenClassifier, t.labels < 1 || t.labels != labels.count {
+            return "runtime.token_classifier.labels \(t.labels) must be positive and match id2label (\(labels.count))"
         }
         if let problemType, ClassifierHead.Problem(rawValue: problemType) == nil {
             return "problem_type '\(problemType)' is not one of \(ClassifierHead.Problem.allCases.map(\.rawValue).joined(separator: ", "))"

@@ -34,7 +34,8 @@ public struct ModelDirectory: Sendable {
 
     /// The encoder with every head the checkpoint has: the classifier (`classifier.*`) and the
     /// masked-LM head (`mlm.*`, described by runtime.masked_lm).
-    func loadAll(precision: Precision = .fp32) throws -> (encoder: Encoder, head: ClassifierHead?, maskedLM: MaskedLMHead?) {
+    func loadAll(precision: Precision = .fp32) throws -> (encoder: Encoder, head: ClassifierHead?, maskedLM: MaskedLMHead?,
+                                                         tokens: TokenClassifierHead?) {
         try precision.check()
         let checkpoint = try SafetensorsFile(path: url.appendingPathComponent("model.safetensors").path)
         let weights = Weights(checkpoint, precision: precision)
@@ -49,8 +50,9 @@ public struct ModelDirectory: Sendable {
             throw ModelError.invalidConfig(path: url.appendingPathComponent("config.json").path,
                                            reason: "model.safetensors has a masked-LM head (mlm.*) but runtime.masked_lm is missing; re-run tools/convert")
         }
+        let tokens = config.runtime.tokenClassifier != nil ? try TokenClassifierHead(root, config: config) : nil
         try weights.finish()
-        return (encoder, head, maskedLM)
+        return (encoder, head, maskedLM, tokens)
     }
 
     /// The heads this directory's checkpoint has, for messages ("a sequence classifier (3 labels)").
@@ -60,6 +62,7 @@ public struct ModelDirectory: Sendable {
             heads.append("a sequence-classification head (\(config.labels.count) labels)")
         }
         if config.runtime.maskedLM != nil { heads.append("a masked-LM head") }
+        if config.runtime.tokenClassifier != nil { heads.append("a token-classification head (\(config.labels.count) labels)") }
         return heads.isEmpty ? "no task head (an encoder for `bert embed`)" : heads.joined(separator: " and ")
     }
 

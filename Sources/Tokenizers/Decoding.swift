@@ -10,6 +10,15 @@ public protocol TokenDecoding: Tokenizer {
     /// `ids` as text; `skipSpecialTokens` leaves out [CLS], [SEP], [PAD], [UNK], [MASK] (or
     /// the convention's own).
     func decode(_ ids: [Int], skipSpecialTokens: Bool) -> String
+    /// Tokens joined into text by the tokenizer's decoder (`convert_tokens_to_string`).
+    func join(tokens: [String]) -> String
+    /// Whether sub-words carry a continuation prefix ("##"): where the token-classification
+    /// pipeline tells sub-words by their length, not by the spaces around them.
+    var marksContinuations: Bool { get }
+    /// Whether `id` is one of the special tokens.
+    func isSpecial(_ id: Int) -> Bool
+    /// The id of the unknown token.
+    var unknownTokenId: Int { get }
 }
 
 extension WordPieceTokenizer: TokenDecoding {
@@ -22,13 +31,19 @@ extension WordPieceTokenizer: TokenDecoding {
     /// its own (` .` → `.`, ` n't` → `n't`, …), then the whole text once more, as
     /// transformers' `clean_up_tokenization_spaces` does.
     public func decode(_ ids: [Int], skipSpecialTokens: Bool) -> String {
+        Decoding.cleanUp(join(tokens: ids.filter { !(skipSpecialTokens && specialIds.contains($0)) }.map(token(for:))))
+    }
+
+    public func join(tokens: [String]) -> String {
         var pieces: [String] = []
-        for id in ids where !(skipSpecialTokens && specialIds.contains(id)) {
-            let token = token(for: id)
+        for token in tokens {
             pieces.append(pieces.isEmpty ? token : token.hasPrefix("##") ? String(token.dropFirst(2)) : " " + token)
         }
-        return Decoding.cleanUp(pieces.map(Decoding.cleanUp).joined())
+        return pieces.map(Decoding.cleanUp).joined()
     }
+
+    public var marksContinuations: Bool { true }
+    public func isSpecial(_ id: Int) -> Bool { specialIds.contains(id) }
 }
 
 extension SentencePieceTokenizer: TokenDecoding {
@@ -36,16 +51,22 @@ extension SentencePieceTokenizer: TokenDecoding {
     /// space (the one the pre-tokenizer prepended) goes. No clean-up: AlbertTokenizer's
     /// clean_up_tokenization_spaces is off ("the mat ." stays), checked for ALBERT only.
     public func decode(_ ids: [Int], skipSpecialTokens: Bool) -> String {
+        join(tokens: ids.filter { !(skipSpecialTokens && specialIds.contains($0)) }.map(token(for:)))
+    }
+
+    public func join(tokens: [String]) -> String {
         var out = ""
-        var first = true
-        for id in ids where !(skipSpecialTokens && specialIds.contains(id)) {
-            var piece = token(for: id).replacingOccurrences(of: "\u{2581}", with: " ")
-            if first, piece.hasPrefix(" ") { piece.removeFirst() }
-            first = false
+        for (i, token) in tokens.enumerated() {
+            var piece = token.replacingOccurrences(of: "\u{2581}", with: " ")
+            if i == 0, piece.hasPrefix(" ") { piece.removeFirst() }
             out += piece
         }
         return out
     }
+
+    public var marksContinuations: Bool { false }
+    public var unknownTokenId: Int { convention == .xlmRoberta ? 3 : unknownId }
+    public func isSpecial(_ id: Int) -> Bool { specialIds.contains(id) }
 }
 
 enum Decoding {

@@ -54,7 +54,7 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
     private let removedWhiteSpace: Set<Unicode.Scalar>
     /// The id of the piece "▁", -1 when the model has none.
     private let metaspaceId: Int
-    private let unknownId: Int
+    let unknownId: Int
     private let path: String
     /// The normalization before libsentencepiece's (`.albert` only).
     private let albertNormalizer: AlbertNormalizer?

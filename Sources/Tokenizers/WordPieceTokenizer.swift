@@ -21,6 +21,8 @@ public struct WordPieceTokenizer: Tokenizer {
     let specialIds: Set<Int>
     /// The mask token's id, when the vocabulary has it.
     public let maskId: Int?
+    /// The unknown token's id.
+    public let unknownTokenId: Int
     private let normalizer: BertNormalizer
     private let wordPiece: WordPiece
     private let specials: SpecialTokenMatcher
@@ -62,6 +64,7 @@ public struct WordPieceTokenizer: Tokenizer {
         sepId = try id(roles.sep)
         padId = try id(roles.pad)
         let unknownId = try id(roles.unk)
+        unknownTokenId = unknownId
         self.vocabulary = vocabulary
         self.maxLength = maxLength
         self.template = template

@@ -115,6 +115,18 @@ func expectMatches(_ ours: [[[MaskPrediction]]], _ golden: [PipelineOutput], tex
         expectMatches(try filler.fill(golden.texts, topK: 5), golden.pipeline, texts: golden.texts, "antiberty")
     }
 
+    /// 8 tasks filling at once on one MaskFiller get what one call alone gets, bit for bit.
+    @Test func concurrentCalls() async throws {
+        let golden = try #require(try FillMaskGolden.load()["bert"])
+        let filler = try MaskFiller(directory: ModelDirectory(url: Checkout.resources.appendingPathComponent(golden.model)))
+        let texts = golden.texts
+        let alone = try filler.fill(texts)
+        try await withThrowingTaskGroup(of: [[[MaskPrediction]]].self) { group in
+            for _ in 0..<8 { group.addTask { try filler.fill(texts) } }
+            for try await result in group { #expect(result == alone) }
+        }
+    }
+
     @Test func errors() throws {
         let golden = try #require(try FillMaskGolden.load()["bert"])
         let filler = try MaskFiller(directory: ModelDirectory(url: Checkout.resources.appendingPathComponent(golden.model)))
