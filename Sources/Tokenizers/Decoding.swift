@@ -49,7 +49,7 @@ extension WordPieceTokenizer: TokenDecoding {
 extension SentencePieceTokenizer: TokenDecoding {
     /// tokenizers' Metaspace decoder: ▁ becomes a space, and the first token's leading
     /// space (the one the pre-tokenizer prepended) goes. No clean-up: AlbertTokenizer's
-    /// clean_up_tokenization_spaces is off ("the mat ." stays), checked for ALBERT only.
+    /// and XLMRobertaTokenizer's clean_up_tokenization_spaces are off ("the mat ." stays).
     public func decode(_ ids: [Int], skipSpecialTokens: Bool) -> String {
         join(tokens: ids.filter { !(skipSpecialTokens && specialIds.contains($0)) }.map(token(for:)))
     }

@@ -115,6 +115,17 @@ func expectMatches(_ ours: [[[MaskPrediction]]], _ golden: [PipelineOutput], tex
         expectMatches(try filler.fill(golden.texts, topK: 5), golden.pipeline, texts: golden.texts, "antiberty")
     }
 
+    /// XLM-R's lm_head and <mask> on the tiny XLM-R of tools/golden/xlmr_tiny.py.
+    @Test func xlmRoberta() throws {
+        struct Golden: Decodable { let texts: [String]; let pipeline: [PipelineOutput] }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let golden = try decoder.decode(Golden.self, from: Data(contentsOf: Checkout.resources.appendingPathComponent("tiny_xlmr_fill_mask_golden.json")))
+        let filler = try MaskFiller(directory: ModelDirectory(url: Checkout.resources.appendingPathComponent("tiny-xlmr")))
+        #expect(filler.maskToken == "<mask>")
+        expectMatches(try filler.fill(golden.texts, topK: 5), golden.pipeline, texts: golden.texts, "xlm-roberta")
+    }
+
     /// 8 tasks filling at once on one MaskFiller get what one call alone gets, bit for bit.
     @Test func concurrentCalls() async throws {
         let golden = try #require(try FillMaskGolden.load()["bert"])
