@@ -37,8 +37,17 @@ public struct Config: Codable, Sendable, Equatable {
         public var source: String?
         /// Present in classifier directories.
         public var classifier: ClassifierSettings?
+        /// The masked-LM head, when the checkpoint kept one (`mlm.*`).
+        public var maskedLM: MaskedLMSettings?
+        /// The per-token classifier of a *ForTokenClassification (`token_classifier.*`).
+        public var tokenClassifier: TokenClassifierSettings?
 
         public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case formatVersion, tokenizer, pooling, normalize, source, classifier, tokenClassifier
+            case maskedLM = "maskedLm"  // "masked_lm" after convertFromSnakeCase
+        }
 
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -48,7 +57,24 @@ public struct Config: Codable, Sendable, Equatable {
             normalize = try c.decodeIfPresent(Bool.self, forKey: .normalize) ?? normalize
             source = try c.decodeIfPresent(String.self, forKey: .source)
             classifier = try c.decodeIfPresent(ClassifierSettings.self, forKey: .classifier)
+            maskedLM = try c.decodeIfPresent(MaskedLMSettings.self, forKey: .maskedLM)
+            tokenClassifier = try c.decodeIfPresent(TokenClassifierSettings.self, forKey: .tokenClassifier)
         }
+    }
+
+    /// A token classifier: one Linear over each token's last hidden state, `labels` outputs
+    /// named by id2label.
+    public struct TokenClassifierSettings: Codable, Sendable, Equatable {
+        public var labels: Int
+    }
+
+    /// What tools/convert wrote down about the masked-LM head: the activation between its
+    /// dense and LayerNorm (a hidden_act name), the LayerNorm's eps, and whether the decoder
+    /// is the word-embedding table (tied) or its own `mlm.decoder.weight`.
+    public struct MaskedLMSettings: Codable, Sendable, Equatable {
+        public var activation: String
+        public var layerNormEps: Float
+        public var tied: Bool
     }
 
     public struct ClassifierSettings: Codable, Sendable, Equatable {
@@ -187,6 +213,13 @@ public struct Config: Codable, Sendable, Equatable {
         if let id2label, id2label.keys.compactMap(Int.init).sorted() != Array(0..<id2label.count) {
             return "id2label keys must be the ids 0..<\(id2label.count)"
         }
+        if let m = runtime.maskedLM {
+            if Self.activation(named: m.activation) == nil { return "runtime.masked_lm.activation '\(m.activation)' is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu)" }
+            if !(m.layerNormEps > 0) { return "runtime.masked_lm.layer_norm_eps must be positive" }
+        }
+        if let t = runtime.tokenClassifier, t.labels < 1 || t.labels != labels.count {
+            return "runtime.token_classifier.labels \(t.labels) must be positive and match id2label (\(labels.count))"
+        }
         if let problemType, ClassifierHead.Problem(rawValue: problemType) == nil {
             return "problem_type '\(problemType)' is not one of \(ClassifierHead.Problem.allCases.map(\.rawValue).joined(separator: ", "))"
         }
@@ -200,8 +233,10 @@ public struct Config: Codable, Sendable, Equatable {
         return nil
     }
 
-    var activation: Activation? {
-        switch hiddenAct {
+    var activation: Activation? { Self.activation(named: hiddenAct) }
+
+    static func activation(named name: String) -> Activation? {
+        switch name {
         case "gelu": return .gelu
         case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": return .geluTanh
         case "relu": return .relu

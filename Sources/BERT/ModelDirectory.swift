@@ -28,6 +28,14 @@ public struct ModelDirectory: Sendable {
     /// The encoder and, when the checkpoint has `classifier.*`, its classification head.
     /// Every tensor must be used by one of them.
     func load(precision: Precision = .fp32) throws -> (encoder: Encoder, head: ClassifierHead?) {
+        let all = try loadAll(precision: precision)
+        return (all.encoder, all.head)
+    }
+
+    /// The encoder with every head the checkpoint has: the classifier (`classifier.*`) and the
+    /// masked-LM head (`mlm.*`, described by runtime.masked_lm).
+    func loadAll(precision: Precision = .fp32) throws -> (encoder: Encoder, head: ClassifierHead?, maskedLM: MaskedLMHead?,
+                                                         tokens: TokenClassifierHead?) {
         try precision.check()
         let checkpoint = try SafetensorsFile(path: url.appendingPathComponent("model.safetensors").path)
         let weights = Weights(checkpoint, precision: precision)
@@ -35,8 +43,27 @@ public struct ModelDirectory: Sendable {
         let encoder = try Encoder(root, config: config)
         let hasHead = checkpoint.names.contains { $0.hasPrefix("classifier.") } || config.runtime.classifier != nil
         let head = hasHead ? try ClassifierHead(root, config: config, pooler: encoder.pooler) : nil
+        var maskedLM: MaskedLMHead?
+        if let settings = config.runtime.maskedLM {
+            maskedLM = try MaskedLMHead(root, config: config, settings: settings)
+        } else if checkpoint.names.contains(where: { $0.hasPrefix("mlm.") }) {
+            throw ModelError.invalidConfig(path: url.appendingPathComponent("config.json").path,
+                                           reason: "model.safetensors has a masked-LM head (mlm.*) but runtime.masked_lm is missing; re-run tools/convert")
+        }
+        let tokens = config.runtime.tokenClassifier != nil ? try TokenClassifierHead(root, config: config) : nil
         try weights.finish()
-        return (encoder, head)
+        return (encoder, head, maskedLM, tokens)
+    }
+
+    /// The heads this directory's checkpoint has, for messages ("a sequence classifier (3 labels)").
+    var headDescription: String {
+        var heads: [String] = []
+        if config.runtime.classifier != nil {
+            heads.append("a sequence-classification head (\(config.labels.count) labels)")
+        }
+        if config.runtime.maskedLM != nil { heads.append("a masked-LM head") }
+        if config.runtime.tokenClassifier != nil { heads.append("a token-classification head (\(config.labels.count) labels)") }
+        return heads.isEmpty ? "no task head (an encoder for `bert embed`)" : heads.joined(separator: " and ")
     }
 
     public func loadTokenizer() throws -> any Tokenizer {

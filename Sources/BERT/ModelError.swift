@@ -14,6 +14,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case invalidInput(index: Int, reason: String)
     case invalidOption(name: String, reason: String)
     case precisionUnavailable(precision: String, reason: String)
+    /// The task needs a head the model directory does not have.
+    case missingHead(path: String, needed: String, has: String, hint: String)
 
     public var description: String {
         let reconvert = "re-run tools/convert (or tools/setup) to rebuild the model directory"
@@ -43,6 +45,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
             return "precision \(precision) is not available here: \(reason)"
         case .invalidInput(let index, let reason):
             return "input \(index + 1): \(reason)"
+        case .missingHead(let path, let needed, let has, let hint):
+            return "\(path): the model has no \(needed); it has \(has); \(hint)"
         case .inputTooLong(let tokens, let limit):
             return "input of \(tokens) tokens exceeds the model's limit of \(limit)"
         }

@@ -4,11 +4,11 @@ import ArgumentParser
 struct Bert: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bert",
-        abstract: "Run BERT-family encoders: sentence embeddings, classification, tokenization, fine-tuning.",
+        abstract: "Run BERT-family encoders: sentence embeddings, classification, fill-mask, tokenization, fine-tuning.",
         discussion: """
         Models are directories made by tools/convert (tools/setup makes the defaults under models/).
         Without TEXT arguments, every verb reads one input per line from standard input.
         """,
-        subcommands: [Embed.self, Tokenize.self, Classify.self, Finetune.self, Evaluate.self, Bench.self, Serve.self]
+        subcommands: [Embed.self, Tokenize.self, Classify.self, FillMask.self, Tag.self, Rerank.self, Finetune.self, Evaluate.self, Bench.self, Serve.self]
     )
 }

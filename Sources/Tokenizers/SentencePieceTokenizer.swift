@@ -46,12 +46,15 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
     public let pieceCount: Int
     private let handle: OpaquePointer
     private let specials: SpecialTokenMatcher
+    /// The ids of the special tokens (decoding may skip them) and of the mask token.
+    let specialIds: Set<Int>
+    public let maskId: Int?
     /// White_Space characters the model's normalization removes: transformers splits words
     /// after normalizing, so these do not end a word.
     private let removedWhiteSpace: Set<Unicode.Scalar>
     /// The id of the piece "▁", -1 when the model has none.
     private let metaspaceId: Int
-    private let unknownId: Int
+    let unknownId: Int
     private let path: String
     /// The normalization before libsentencepiece's (`.albert` only).
     private let albertNormalizer: AlbertNormalizer?
@@ -87,6 +90,7 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
             padId = pad >= 0 ? pad : max(unk, 0)
             (clsId, sepId) = (-1, -1)
             specials = SpecialTokenMatcher(specials: [])
+            (specialIds, maskId) = ([], nil)
             removedWhiteSpace = []
         case .albert:
             // AlbertTokenizer's special tokens, by the model's own ids ([CLS] [SEP] required).
@@ -103,6 +107,7 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
             let pad = Int(spm_pad_id(handle))
             padId = found["<pad>"] ?? (pad >= 0 ? pad : max(unknownId, 0))
             specials = SpecialTokenMatcher(specials: found.map { .init(scalars: Array($0.key.unicodeScalars), id: $0.value) })
+            (specialIds, maskId) = (Set(found.values), found["[MASK]"])
             do {
                 removedWhiteSpace = try Self.removedWhiteSpace(handle: handle, path: path)
             } catch {
@@ -114,6 +119,7 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
             (clsId, sepId) = (0, 2)
             let tokens = ["<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "<mask>": pieceCount + 1]
             specials = SpecialTokenMatcher(specials: tokens.map { .init(scalars: Array($0.key.unicodeScalars), id: $0.value) })
+            (specialIds, maskId) = (Set(tokens.values), pieceCount + 1)
             guard spm_unk_id(handle) == 0, spm_bos_id(handle) == 1, spm_eos_id(handle) == 2 else {
                 spm_free(handle)
                 throw TokenizerError.unreadableModel(

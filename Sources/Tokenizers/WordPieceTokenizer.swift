@@ -16,7 +16,13 @@ public struct WordPieceTokenizer: Tokenizer {
     /// The truncation length used when `encode` is given none; `nil`: no truncation.
     public let maxLength: Int?
     public let padId: Int
-    private let vocabulary: Vocabulary
+    let vocabulary: Vocabulary
+    /// The ids of the special roles present in the vocabulary, which decoding may skip.
+    let specialIds: Set<Int>
+    /// The mask token's id, when the vocabulary has it.
+    public let maskId: Int?
+    /// The unknown token's id.
+    public let unknownTokenId: Int
     private let normalizer: BertNormalizer
     private let wordPiece: WordPiece
     private let specials: SpecialTokenMatcher
@@ -58,6 +64,7 @@ public struct WordPieceTokenizer: Tokenizer {
         sepId = try id(roles.sep)
         padId = try id(roles.pad)
         let unknownId = try id(roles.unk)
+        unknownTokenId = unknownId
         self.vocabulary = vocabulary
         self.maxLength = maxLength
         self.template = template
@@ -72,6 +79,8 @@ public struct WordPieceTokenizer: Tokenizer {
         // The mask token of RoBERTa-style tokenizers also takes the whitespace before it
         // (`lstrip`), which BertPreTokenizer drops anyway: no token or offset shows it.
         specials = matcher([roles.pad, roles.unk, roles.cls, roles.sep, roles.mask])
+        specialIds = Set([roles.pad, roles.unk, roles.cls, roles.sep, roles.mask].compactMap { vocabulary.id(of: $0) })
+        maskId = vocabulary.id(of: roles.mask)
         self.normalizedSpecials = matcher(normalizedSpecials)
     }
 

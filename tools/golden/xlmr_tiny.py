@@ -10,7 +10,8 @@ tokenizers/sentencepiece/botchan_en_unigram_1000.model in XLM-R's numbering is s
 Hugging Face directory and converted by tools/convert (with .venv) into
 Tests/BERTTests/Resources/tiny-xlmr/. transformers' XLMRobertaModel on the same weights gives
 tiny_xlmr_golden.json (sentences, ids) and tiny_xlmr_golden.safetensors ("hidden.K": (T_K, 32),
-each sentence alone).
+each sentence alone). The converter keeps the lm_head; transformers' fill-mask pipeline (top 5) on
+the same XLMRobertaForMaskedLM gives tiny_xlmr_fill_mask_golden.json (texts, pipeline).
 """
 
 import json
@@ -23,6 +24,7 @@ import tempfile
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
+FILL_MASK_TEXTS = ["I am a <mask>.", "Botchan went to the <mask> to teach mathematics.", "He did <mask> like it <mask> all."]
 SENTENCES = [
     "I am a cat.",
     "Botchan went to the country to teach mathematics, and he did not like it at all.",
@@ -56,6 +58,12 @@ def main():
             json.dump({"tokenizer_class": "XLMRobertaTokenizer", "model_max_length": 38}, f)
         tokenizer = XLMRobertaTokenizer.from_pretrained(hf)
         model = XLMRobertaModel.from_pretrained(hf, add_pooling_layer=False, attn_implementation="eager").eval()
+        # The converter keeps the lm_head: transformers' fill-mask pipeline on it is the
+        # reference for XLM-R's masked-LM head and <mask> decoding (FillMaskGoldenTests).
+        from transformers import XLMRobertaTokenizerFast, pipeline
+        masked_lm = XLMRobertaForMaskedLM.from_pretrained(hf, attn_implementation="eager").eval()
+        fill = pipeline("fill-mask", model=masked_lm, tokenizer=XLMRobertaTokenizerFast.from_pretrained(hf), device="cpu")
+        fill_mask = {"texts": FILL_MASK_TEXTS, "pipeline": [fill(t, top_k=5) for t in FILL_MASK_TEXTS]}
         subprocess.run([os.path.join(root, ".venv", "bin", "python"), os.path.join(root, "tools", "convert"),
                         hf, out, "--name", "tiny random xlm-roberta (tools/golden/xlmr_tiny.py)"], check=True)
     ids = [tokenizer(s, truncation=True, max_length=38)["input_ids"] for s in SENTENCES]  # the last is cut
@@ -68,6 +76,9 @@ def main():
     resources = os.path.dirname(out)
     with open(os.path.join(resources, "tiny_xlmr_golden.json"), "w", encoding="utf-8") as f:
         json.dump({"generated_by": "tools/golden/xlmr_tiny.py", "sentences": SENTENCES, "ids": ids}, f, ensure_ascii=False)
+        f.write("\n")
+    with open(os.path.join(resources, "tiny_xlmr_fill_mask_golden.json"), "w", encoding="utf-8") as f:
+        json.dump(fill_mask, f, indent=1, ensure_ascii=False)
         f.write("\n")
     path = os.path.join(resources, "tiny_xlmr_golden.safetensors")
     save_file(tensors, path, metadata={"generated_by": "tools/golden/xlmr_tiny.py"})

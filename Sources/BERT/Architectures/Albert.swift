@@ -4,6 +4,7 @@
 struct Albert: Architecture {
     let modelTypes = ["albert"]
     func classPrefix(_ c: Config) -> String { "Albert" }
+    let maskedLMHead: String? = "predictions (AlbertMLMHead, hidden → embedding size)"
     let sequenceClassifier = ClassifierHead.Features.pooler
 
     func problem(_ c: Config) -> String? {

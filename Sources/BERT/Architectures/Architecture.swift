@@ -24,6 +24,9 @@ protocol Architecture: Sendable {
     func layerScope(_ layer: Int, _ c: Config) -> String
     /// Whether attention scores get MPNet's relative position bias.
     var relativeAttentionBias: Bool { get }
+    /// The Hugging Face masked-LM head tools/convert keeps as `mlm.*` (MaskedLMHead), as
+    /// `*ForMaskedLM` names it; nil when the architecture has none.
+    var maskedLMHead: String? { get }
 }
 
 extension Architecture {

@@ -3,5 +3,6 @@
 struct Bert: Architecture {
     let modelTypes = ["bert"]
     func classPrefix(_ c: Config) -> String { "Bert" }
+    let maskedLMHead: String? = "cls.predictions (BertLMPredictionHead)"
     let sequenceClassifier = ClassifierHead.Features.pooler
 }

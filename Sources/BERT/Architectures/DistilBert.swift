@@ -4,6 +4,7 @@
 struct DistilBert: Architecture {
     let modelTypes = ["distilbert"]
     func classPrefix(_ c: Config) -> String { "DistilBert" }
+    let maskedLMHead: String? = "vocab_transform, vocab_layer_norm, vocab_projector"
     let sequenceClassifier = ClassifierHead.Features.distilbert
 
     func problem(_ c: Config) -> String? {

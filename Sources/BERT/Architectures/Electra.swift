@@ -4,6 +4,7 @@
 struct Electra: Architecture {
     let modelTypes = ["electra"]
     func classPrefix(_ c: Config) -> String { "Electra" }
+    let maskedLMHead: String? = "generator_predictions, generator_lm_head (ElectraForMaskedLM, the generator)"
     let sequenceClassifier = ClassifierHead.Features.electra
 
     func projectsEmbeddings(_ c: Config) -> Bool { c.embeddingSize != c.hiddenSize }

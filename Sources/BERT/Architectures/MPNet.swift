@@ -5,6 +5,7 @@
 struct MPNet: Architecture {
     let modelTypes = ["mpnet"]
     func classPrefix(_ c: Config) -> String { "MPNet" }
+    let maskedLMHead: String? = "lm_head (MPNetLMHead)"
     let sequenceClassifier = ClassifierHead.Features.roberta
     let relativeAttentionBias = true
 

@@ -3,6 +3,7 @@
 struct Roberta: Architecture {
     let modelTypes = ["xlm-roberta", "roberta"]
     func classPrefix(_ c: Config) -> String { c.modelType == "roberta" ? "Roberta" : "XLMRoberta" }
+    let maskedLMHead: String? = "lm_head (RobertaLMHead)"
     let sequenceClassifier = ClassifierHead.Features.roberta
     func positionOffset(_ c: Config) -> Int { positionsAfterPadding(c) }
 }
