@@ -5,6 +5,7 @@ struct DistilBert: Architecture {
     let modelTypes = ["distilbert"]
     func classPrefix(_ c: Config) -> String { "DistilBert" }
     let sequenceClassifier = ClassifierHead.Features.distilbert
+    let mayLackTokenTypes = true
 
     func problem(_ c: Config) -> String? {
         c.typeVocabSize == 0 ? nil : "type_vocab_size must be 0 for distilbert (it has no token types), not \(c.typeVocabSize)"

@@ -7,6 +7,7 @@ struct MPNet: Architecture {
     func classPrefix(_ c: Config) -> String { "MPNet" }
     let sequenceClassifier = ClassifierHead.Features.roberta
     let relativeAttentionBias = true
+    let mayLackTokenTypes = true
 
     func problem(_ c: Config) -> String? {
         if c.typeVocabSize != 0 { return "type_vocab_size must be 0 for mpnet (it has no token types), not \(c.typeVocabSize)" }
