@@ -24,6 +24,23 @@ public struct Config: Codable, Sendable, Equatable {
     /// MPNet: buckets of the relative position bias, and the distance where they end.
     public var relativeAttentionNumBuckets = 32
     public var relativeAttentionMaxDistance = 128
+    /// DeBERTa-v2: disentangled attention over relative positions (see DebertaV2.swift).
+    public var relativeAttention = false
+    /// DeBERTa-v2: relative distances beyond this share the last bucket; tools/convert
+    /// writes the resolved value (max_position_embeddings when the source says -1).
+    public var maxRelativePositions = -1
+    /// DeBERTa-v2: log buckets of relative distance (≤ 0: none, distances used as they are).
+    public var positionBuckets = -1
+    /// DeBERTa-v2: whether absolute position embeddings are added to the word embeddings.
+    public var positionBiasedInput = true
+    /// DeBERTa-v2: the disentangled terms, "c2p" and/or "p2c".
+    public var posAttType: [String] = []
+    /// DeBERTa-v2: the relative positions go through the content query and key projections.
+    public var shareAttKey = false
+    /// DeBERTa-v2: "layer_norm" normalizes the relative embeddings (encoder.LayerNorm), "none" not.
+    public var normRelEbd = "none"
+    /// DeBERTa-v2: the ContextPooler's activation.
+    public var poolerHiddenAct = "gelu"
     public var id2label: [String: String]?
     public var problemType: String?
     public var runtime = Runtime()
@@ -134,6 +151,8 @@ public struct Config: Codable, Sendable, Equatable {
         case modelType, vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct
         case layerNormEps, maxPositionEmbeddings, typeVocabSize, padTokenId, numHiddenGroups
         case relativeAttentionNumBuckets, relativeAttentionMaxDistance, id2label, problemType, runtime
+        case relativeAttention, maxRelativePositions, positionBuckets, positionBiasedInput, posAttType, shareAttKey
+        case normRelEbd, poolerHiddenAct
         case embeddingSizeField = "embeddingSize"
     }
 
@@ -157,6 +176,14 @@ public struct Config: Codable, Sendable, Equatable {
         numHiddenGroups = try field(.numHiddenGroups, numHiddenGroups)
         relativeAttentionNumBuckets = try field(.relativeAttentionNumBuckets, relativeAttentionNumBuckets)
         relativeAttentionMaxDistance = try field(.relativeAttentionMaxDistance, relativeAttentionMaxDistance)
+        relativeAttention = try field(.relativeAttention, relativeAttention)
+        maxRelativePositions = try field(.maxRelativePositions, maxRelativePositions)
+        positionBuckets = try field(.positionBuckets, positionBuckets)
+        positionBiasedInput = try field(.positionBiasedInput, positionBiasedInput)
+        posAttType = try field(.posAttType, posAttType)
+        shareAttKey = try field(.shareAttKey, shareAttKey)
+        normRelEbd = try field(.normRelEbd, normRelEbd)
+        poolerHiddenAct = try field(.poolerHiddenAct, poolerHiddenAct)
         id2label = try c.decodeIfPresent([String: String].self, forKey: .id2label)
         problemType = try c.decodeIfPresent(String.self, forKey: .problemType)
         runtime = try field(.runtime, runtime)
@@ -194,8 +221,9 @@ public struct Config: Codable, Sendable, Equatable {
             return "\(name) must be positive, not \(value)"
         }
         if typeVocabSize < 0 { return "type_vocab_size must not be negative, not \(typeVocabSize)" }
-        if typeVocabSize == 0, !["distilbert", "mpnet"].contains(modelType) {
-            return "type_vocab_size must be positive for \(modelType) (only distilbert and mpnet have no token types)"
+        if typeVocabSize == 0, !architecture.mayLackTokenTypes {
+            let without = Architectures.all.filter(\.mayLackTokenTypes).flatMap(\.modelTypes)
+            return "type_vocab_size must be positive for \(modelType) (only \(without.joined(separator: ", ")) may have no token types)"
         }
         // Sizes whose products would not fit in memory are refused before anything is allocated.
         let limit = 1 << 34

@@ -11,6 +11,8 @@ public struct Encoder: @unchecked Sendable {
     let embeddings: Embeddings
     let layers: [EncoderLayer]
     let relativeBias: RelativePositionBias?
+    /// DeBERTa-v2's relative embeddings, read by every layer's disentangled attention.
+    let relativeEmbeddings: RelativeEmbeddings?
     /// BertPooler's dense (tanh follows), when the checkpoint has pooler.dense.
     let pooler: Linear?
 
@@ -43,6 +45,7 @@ public struct Encoder: @unchecked Sendable {
             ? try RelativePositionBias(root.scope("encoder.relative_attention_bias"), buckets: c.relativeAttentionNumBuckets,
                                        heads: c.numAttentionHeads, maxDistance: c.relativeAttentionMaxDistance)
             : nil
+        relativeEmbeddings = architecture.disentangledAttention(c) ? try RelativeEmbeddings(root.scope("encoder"), config: c) : nil
         let poolerScope = root.scope("pooler.dense")
         pooler = loadsPooler && poolerScope.exists ? try Linear(poolerScope, in: c.hiddenSize, out: c.hiddenSize) : nil
     }
@@ -85,6 +88,7 @@ public struct Encoder: @unchecked Sendable {
     /// The batch → x: (ΣL, C), its real tokens' last hidden states, packed.
     func forward(_ pass: ForwardPass, into x: UnsafeMutablePointer<Float>) -> Saved? {
         pass.positionBias = relativeBias?.forward(length: pass.batch.length, saving: pass.saving)
+        pass.relative = relativeEmbeddings?.forward(length: pass.batch.length, saving: pass.saving)
         let e = embeddings.forward(pass, into: x)
         var saved: [EncoderLayer.Saved] = []
         for layer in layers {
@@ -98,6 +102,7 @@ public struct Encoder: @unchecked Sendable {
     func backward(_ dx: UnsafeMutablePointer<Float>, saved s: Saved, pass: ForwardPass) {
         for (layer, saved) in zip(layers, s.layers).reversed() { layer.backward(dx, saved: saved, pass: pass) }
         if let bias = pass.positionBias { relativeBias?.backward(bias) }
+        if let relative = pass.relative { relativeEmbeddings?.backward(relative) }
         embeddings.backward(dx, saved: s.embeddings, pass: pass)
     }
 }

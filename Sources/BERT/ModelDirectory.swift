@@ -94,7 +94,7 @@ public struct ModelDirectory: Sendable {
             guard let convention = SentencePieceTokenizer.Convention(rawValue: settings.convention) else {
                 throw ModelError.invalidConfig(
                     path: url.appendingPathComponent("config.json").path,
-                    reason: "runtime.tokenizer.convention '\(settings.convention)' is not supported (xlm-roberta, albert, plain)")
+                    reason: "runtime.tokenizer.convention '\(settings.convention)' is not supported (xlm-roberta, albert, deberta, plain)")
             }
             let tokenizer = try SentencePieceTokenizer(model: file, convention: convention, maxLength: config.maxLength,
                                                        lowercase: settings.doLowerCase, keepAccents: settings.keepAccents)

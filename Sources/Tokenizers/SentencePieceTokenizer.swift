@@ -25,6 +25,12 @@ import Foundation
 ///   lowercased when `lowercase`, then cut into words as for XLM-R. The slow AlbertTokenizer of
 ///   transformers 4 also re-split pieces ending in a digit and "," ("9," → "9" ","); the fast
 ///   one does not, and neither does this.
+/// - `.deberta`: transformers' DebertaV2Tokenizer: the model's own ids (`[PAD]` `[CLS]` `[SEP]`
+///   `[UNK]` are pieces, deberta-v3's 0-3; `[MASK]` a piece or the id after the last one),
+///   ALBERT's template and type ids, the five typed in the text are those tokens; then
+///   `DebertaNormalizer` (whitespace runs, NFC) and words cut at spaces. transformers 5 does
+///   not apply the model's own normalization rules; tools/convert writes the model without
+///   them, so libsentencepiece does not either (a model that keeps them gets them on top).
 ///
 /// Where transformers' `tokenizers` and libsentencepiece segment a word differently (ties
 /// between equally scored segmentations; characters that combine across 6+ UTF-8 bytes, which
@@ -36,6 +42,7 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
         case plain
         case xlmRoberta = "xlm-roberta"
         case albert
+        case deberta
     }
 
     public let convention: Convention
@@ -58,7 +65,11 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
     private let path: String
     /// The normalization before libsentencepiece's (`.albert` only).
     private let albertNormalizer: AlbertNormalizer?
-    /// The ids of the first and separating special tokens: <s> </s> for XLM-R, [CLS] [SEP] for ALBERT.
+    /// The normalization before libsentencepiece's (`.deberta` only).
+    private let debertaNormalizer: DebertaNormalizer?
+    /// `[MASK]`'s id when it is not a piece (DeBERTa-v3: the id after the last piece), else -1.
+    private let addedMaskId: Int
+    /// The ids of the first and separating special tokens: <s> </s> for XLM-R, [CLS] [SEP] for ALBERT and DeBERTa.
     private let clsId: Int
     private let sepId: Int
 
@@ -84,6 +95,8 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
         let metaspace = Int(spm_piece_to_id(handle, "\u{2581}", 3))
         metaspaceId = metaspace == unknownId ? -1 : metaspace
         albertNormalizer = convention == .albert ? AlbertNormalizer(lowercase: lowercase, keepAccents: keepAccents) : nil
+        var addedMask = -1
+        debertaNormalizer = convention == .deberta ? DebertaNormalizer() : nil
         switch convention {
         case .plain:
             let pad = Int(spm_pad_id(handle)), unk = Int(spm_unk_id(handle))
@@ -92,20 +105,25 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
             specials = SpecialTokenMatcher(specials: [])
             (specialIds, maskId) = ([], nil)
             removedWhiteSpace = []
-        case .albert:
-            // AlbertTokenizer's special tokens, by the model's own ids ([CLS] [SEP] required).
+        case .albert, .deberta:
+            // AlbertTokenizer's or DebertaV2Tokenizer's special tokens, by the model's own ids ([CLS] [SEP] required).
+            let (pad, unk) = convention == .albert ? ("<pad>", "<unk>") : ("[PAD]", "[UNK]")
             var found: [String: Int] = [:]
-            for token in ["<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]"] {
+            for token in [pad, unk, "[CLS]", "[SEP]", "[MASK]"] {
                 let id = Int(spm_piece_to_id(handle, token, token.utf8.count))
-                if id != unknownId || token == "<unk>" { found[token] = id }
+                if id != unknownId || token == unk { found[token] = id }
+            }
+            if convention == .deberta, found["[MASK]"] == nil {
+                addedMask = pieceCount
+                found["[MASK]"] = pieceCount
             }
             guard let cls = found["[CLS]"], let sep = found["[SEP]"] else {
                 spm_free(handle)
                 throw TokenizerError.missingSpecialToken(token: found["[CLS]"] == nil ? "[CLS]" : "[SEP]", path: path)
             }
             (clsId, sepId) = (cls, sep)
-            let pad = Int(spm_pad_id(handle))
-            padId = found["<pad>"] ?? (pad >= 0 ? pad : max(unknownId, 0))
+            let padPiece = Int(spm_pad_id(handle))
+            padId = found[pad] ?? (padPiece >= 0 ? padPiece : max(unknownId, 0))
             specials = SpecialTokenMatcher(specials: found.map { .init(scalars: Array($0.key.unicodeScalars), id: $0.value) })
             (specialIds, maskId) = (Set(found.values), found["[MASK]"])
             do {
@@ -115,6 +133,7 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
                 throw error
             }
         case .xlmRoberta:
+            addedMask = -1
             padId = 1
             (clsId, sepId) = (0, 2)
             let tokens = ["<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "<mask>": pieceCount + 1]
@@ -132,6 +151,7 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
                 throw error
             }
         }
+        addedMaskId = addedMask
     }
 
     /// The White_Space characters the model's normalization removes ("a\u{200B}b" encodes as "ab").
@@ -148,8 +168,8 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
 
     deinit { spm_free(handle) }
 
-    /// The number of ids: the model's pieces, plus `<pad>` and `<mask>` for XLM-R.
-    public var vocabularySize: Int { convention == .xlmRoberta ? pieceCount + 2 : pieceCount }
+    /// The number of ids: the model's pieces, plus `<pad>` and `<mask>` for XLM-R, `[MASK]` for a DeBERTa model without it.
+    public var vocabularySize: Int { convention == .xlmRoberta ? pieceCount + 2 : addedMaskId >= 0 ? pieceCount + 1 : pieceCount }
 
     /// The token spelled by `id`, as `tokens` in an `Encoding` shows it.
     public func token(for id: Int) -> String {
@@ -163,6 +183,7 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
             default: return piece(id - 1)
             }
         }
+        if id == addedMaskId { return "[MASK]" }
         return piece(id)
     }
 
@@ -184,7 +205,7 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
         switch convention {
         case .plain: specialCount = 0
         case .xlmRoberta: specialCount = pair == nil ? 2 : 4
-        case .albert: specialCount = pair == nil ? 2 : 3
+        case .albert, .deberta: specialCount = pair == nil ? 2 : 3
         }
         if let limit, limit < max(specialCount, 1) {
             throw TokenizerError.sequenceTooShortForSpecials(maxLength: limit)
@@ -208,7 +229,7 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
         switch convention {
         case .plain:
             try append(scalars, 0..<scalars.count, origins: nil, to: &out)
-        case .xlmRoberta, .albert:
+        case .xlmRoberta, .albert, .deberta:
             var failure: Error?
             var normalized = NormalizedText()
             var scratch = NormalizerScratch()
@@ -223,6 +244,12 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
                         failure = Self.catching {
                             try appendWords(normalized.scalars, 0..<normalized.scalars.count, origins: normalized.origins, to: &out)
                         }
+                    } else if let debertaNormalizer {
+                        debertaNormalizer.normalize(scalars, range, into: &normalized)
+                        failure = Self.catching {
+                            try appendWords(normalized.scalars, 0..<normalized.scalars.count, origins: normalized.origins,
+                                            spacesOnly: true, to: &out)
+                        }
                     } else {
                         failure = Self.catching { try appendWords(scalars, range, origins: nil, to: &out) }
                     }
@@ -236,9 +263,11 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
     /// Cuts `scalars[range]` into words at White_Space (but not at what the model's
     /// normalization removes) and appends each word's pieces; `origins` maps `scalars` to the
     /// original text when they are a normalized copy of it.
-    private func appendWords(_ scalars: [Unicode.Scalar], _ range: Range<Int>, origins: [Int]?, to out: inout Pieces) throws {
+    /// `spacesOnly`: cut at " " alone (DeBERTa's Metaspace split).
+    private func appendWords(_ scalars: [Unicode.Scalar], _ range: Range<Int>, origins: [Int]?, spacesOnly: Bool = false,
+                             to out: inout Pieces) throws {
         var start = range.lowerBound
-        for i in range where scalars[i].properties.isWhitespace && !removedWhiteSpace.contains(scalars[i]) {
+        for i in range where spacesOnly ? scalars[i] == " " : scalars[i].properties.isWhitespace && !removedWhiteSpace.contains(scalars[i]) {
             if start < i { try append(scalars, start..<i, origins: origins, to: &out) }
             start = i + 1
         }
@@ -273,7 +302,7 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
                 out.append(id, begin..<end)
             case .xlmRoberta:
                 out.append(id == 0 ? 3 : id + 1, transformersOffsets(begin, end, piece: id, index: k, word: range))
-            case .albert:
+            case .albert, .deberta:
                 let offsets = transformersOffsets(begin, end, piece: id, index: k, word: range)
                 out.append(id, origins.map { Self.original(offsets, origins: $0) } ?? offsets)
             }
@@ -359,7 +388,7 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
                 offsets += [0..<0] + second.offsets + [0..<0]
             }
             typeIds = [Int](repeating: 0, count: ids.count)
-        case .albert:
+        case .albert, .deberta:
             ids = [clsId] + first.ids + [sepId]
             offsets = [0..<0] + first.offsets + [0..<0]
             typeIds = [Int](repeating: 0, count: ids.count)

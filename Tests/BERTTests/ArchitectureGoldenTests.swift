@@ -51,13 +51,15 @@ struct ArchitectureGolden: Decodable {
 }
 
 /// DistilBERT, ALBERT (factorized embeddings, one group shared by three layers), ELECTRA
-/// (embeddings projected), MPNet (relative position bias) and RoBERTa (byte-level BPE from
-/// tokenizer.json, positions after <pad>) against transformers on
+/// (embeddings projected), MPNet (relative position bias), RoBERTa (byte-level BPE from
+/// tokenizer.json, positions after <pad>) and DeBERTa-v2 in two shapes
+/// (v3's: disentangled attention with shared keys, log buckets, normalized relative
+/// embeddings, no absolute positions nor token types; and v2's other options) against transformers on
 /// tiny random checkpoints: hidden states and logits within 1e-5, the loss within 1e-5
 /// relative, and every parameter's gradient after one backward (dropout off) within 1e-4
 /// (‖ours − theirs‖/‖theirs‖; the reference's own float32 error is about 1e-6).
 @Suite struct ArchitectureGoldenTests {
-    static let types = ["distilbert", "albert", "electra", "mpnet", "roberta"]
+    static let types = ["distilbert", "albert", "electra", "mpnet", "roberta", "deberta-v3", "deberta-v2"]
 
     /// The converted directory's own tokenizer (runtime.tokenizer) gives transformers' ids on the
     /// inputs and on the tokenizer-only cases (RoBERTa: through tokenizer.json).
@@ -150,5 +152,48 @@ struct ArchitectureGolden: Decodable {
                 }
             }
         }
+    }
+}
+
+/// DeBERTa's pieces beyond the encoder: make_log_bucket_position at deberta-v3-base's size, and
+/// the tokenizer convention against transformers' DebertaV2Tokenizer on the tiny spm.model.
+@Suite struct DebertaV2Tests {
+    struct Golden: Decodable {
+        struct Buckets: Decodable { let positionBuckets, maxRelativePositions: Int; let distances, buckets: [Int] }
+        struct TokenizerCases: Decodable { let texts: [String]; let pairs: [String?]; let ids, typeIds: [[Int]] }
+        let texts: [String]
+        let pairs: [String?]
+        let ids: [[Int]]
+        let relativeBuckets: Buckets
+        let tokenizer: TokenizerCases
+    }
+
+    static func golden(_ type: String) throws -> Golden {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let url = Checkout.resources.appendingPathComponent("arch/\(type)_golden.json")
+        return try decoder.decode(Golden.self, from: Data(contentsOf: url))
+    }
+
+    @Test func logBucketsMatchTransformers() throws {
+        let b = try Self.golden("deberta-v3").relativeBuckets
+        let ours = b.distances.map { RelativeEmbeddings.bucket($0, buckets: b.positionBuckets, maxPosition: b.maxRelativePositions) }
+        #expect(ours == b.buckets)
+        #expect(Set(ours).count > 400, "the distances reach the log buckets both ways")
+    }
+
+    @Test(arguments: ["deberta-v3", "deberta-v2"])
+    func tokenizerMatchesTransformers(type: String) throws {
+        let golden = try Self.golden(type)
+        let tokenizer = try ModelDirectory(url: Checkout.resources.appendingPathComponent("arch/\(type)")).loadTokenizer()
+        for (k, text) in golden.texts.enumerated() {
+            #expect(try tokenizer.encode(text, pair: golden.pairs[k], maxLength: nil, truncation: .longestFirst).ids == golden.ids[k], "\(text)")
+        }
+        for (k, text) in golden.tokenizer.texts.enumerated() {
+            let e = try tokenizer.encode(text, pair: golden.tokenizer.pairs[k], maxLength: nil, truncation: .longestFirst)
+            #expect(e.ids == golden.tokenizer.ids[k], "\(text)")
+            #expect(e.typeIds == golden.tokenizer.typeIds[k], "\(text)")
+        }
+        #expect(tokenizer.padId == 0)
     }
 }

@@ -11,7 +11,8 @@ import Tokenizers
     static let sentences = ["the cat sat on the mat .", "a dog ran by the river", "the quick brown fox", "birds sang in the old tree"]
 
     /// The training forward (dropout off) gives inference's logits: same layers, same positions.
-    @Test(arguments: ["heads/xlmr", "arch/mpnet-classifier", "arch/electra-classifier", "arch/distilbert-classifier", "arch/albert-classifier"])
+    @Test(arguments: ["heads/xlmr", "arch/mpnet-classifier", "arch/electra-classifier", "arch/distilbert-classifier", "arch/albert-classifier",
+                      "arch/deberta-v3-classifier", "arch/deberta-v2-classifier"])
     func trainingForwardEqualsInference(path: String) throws {
         let directory = try ModelDirectory(url: Checkout.resources.appendingPathComponent(path))
         let classifier = try TextClassifier(directory: directory)
@@ -75,9 +76,10 @@ import Tokenizers
         #expect(!FileManager.default.fileExists(atPath: output.path))
     }
 
-    /// The output of fine-tuning ELECTRA or DistilBERT is an ELECTRA or DistilBERT classifier.
+    /// The output of fine-tuning ELECTRA, DistilBERT or DeBERTa-v3 is a classifier of that architecture.
     @Test(arguments: [("arch/electra", "ElectraForSequenceClassification", "electra"),
-                      ("arch/distilbert", "DistilBertForSequenceClassification", "distilbert")])
+                      ("arch/distilbert", "DistilBertForSequenceClassification", "distilbert"),
+                      ("arch/deberta-v3", "DebertaV2ForSequenceClassification", "deberta")])
     func fineTunedOutputKeepsTheSourceArchitecture(path: String, architecture: String, features: String) throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("arch-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)

@@ -3,7 +3,7 @@
 transformers' outputs and gradients on them: the reference for the architectures' forward and
 backward passes in Swift.
 
-usage: .venv-golden/bin/python tools/golden/architectures.py [REPO_ROOT]   (run by tools/make_golden)
+usage: .venv-golden/bin/python tools/golden/architectures.py [REPO_ROOT [KEY ...]]   (run by tools/make_golden)
 
 For each model_type, two checkpoints (seeded; hidden 32, 4 heads, intermediate 37, 64 positions,
 every weight perturbed by N(0, 0.1) after transformers' init so that no bias is zero and no
@@ -21,6 +21,16 @@ Tests/BERTTests/Resources/arch/TYPE/ and arch/TYPE-classifier/:
               MPNet's WordPiece specials (<s> <pad> </s> [UNK] <mask>)
   roberta     2 layers, type_vocab_size 1, positions after <pad> (1), its pooler; the byte-level
               BPE tokenizer.json that tools/golden/tokenizer_json.py trains (run that first)
+  deberta-v3  (model_type deberta-v2) DeBERTa-v3's shape: 2 layers, relative_attention with
+              position_buckets 8 and max_relative_positions 24 (the longest input, over 24
+              tokens, reaches the log buckets and the clamp), pos_att_type p2c|c2p, share_att_key,
+              norm_rel_ebd layer_norm, position_biased_input false, no token types,
+              layer_norm_eps 1e-7; spm.model: a DeBERTa-shaped copy of sentencepiece's own
+              botchan_en_unigram_1000.model ([PAD] [CLS] [SEP] [UNK] at ids 0-3, then its normal
+              pieces), [MASK] added after the pieces
+  deberta-v2  (model_type deberta-v2) the other options: position_biased_input, two token types,
+              pos_key_proj / pos_query_proj of their own (share_att_key false), no buckets
+              (max_relative_positions 16: the longer inputs reach the clamp), no norm_rel_ebd
 The inputs are the texts below through transformers' (fast) tokenizer of each directory; one is a
 pair, one is longer than 20 tokens (MPNet: several relative-position buckets each way). The models
 run on the right-padded batch with its attention mask.
@@ -97,6 +107,9 @@ WORDS = ["the", "cat", "sat", "on", "mat", "a", "dog", "ran", "quick", "brown", 
          "lazy", "and", "while", "bird", "sang", "in", "old", "tree", "by", "river", "to"]
 BERT_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 MPNET_SPECIALS = ["<s>", "<pad>", "</s>", "[UNK]"]  # <mask> goes last, as in MPNet's vocabulary
+DEBERTA_SPECIALS = ["[PAD]", "[CLS]", "[SEP]", "[UNK]"]  # microsoft/deberta-v3-base's spm.model ids 0-3
+# make_log_bucket_position checked over these distances with DeBERTa-v3-base's buckets and range.
+BUCKET_CASES = dict(position_buckets=256, max_relative_positions=512, distances=list(range(-1100, 1101)))
 ALBERT_PIECES = 400
 # RoBERTa's byte-level BPE: the tokenizer.json tools/golden/tokenizer_json.py trains with the
 # tokenizers library on Botchan and the benchmark sentences (2,000 tokens, <s> <pad> </s> <unk> <mask>).
@@ -155,12 +168,44 @@ def albert_spiece(root):
     return model.getvalue()
 
 
+def deberta_spm(root):
+    """A DeBERTa-shaped copy of sentencepiece's botchan_en_unigram_1000.model: [PAD] [CLS] [SEP]
+    [UNK] at ids 0-3 as in deberta-v3's spm.model, then the model's normal pieces in their order,
+    scores and normalizer kept."""
+    from sentencepiece import sentencepiece_model_pb2 as model_pb2
+    m = model_pb2.ModelProto()
+    with open(os.path.join(root, "tokenizers", "sentencepiece", "botchan_en_unigram_1000.model"), "rb") as f:
+        m.ParseFromString(f.read())
+    piece = model_pb2.ModelProto.SentencePiece
+    out = model_pb2.ModelProto()
+    out.CopyFrom(m)
+    del out.pieces[:]
+    for content, kind in zip(DEBERTA_SPECIALS, [piece.CONTROL, piece.CONTROL, piece.CONTROL, piece.UNKNOWN]):
+        p = out.pieces.add()
+        p.piece, p.score, p.type = content, 0.0, kind
+    for p in m.pieces:
+        if p.type == piece.NORMAL:
+            out.pieces.add().CopyFrom(p)
+    spec = out.trainer_spec
+    spec.pad_id, spec.bos_id, spec.eos_id, spec.unk_id = 0, 1, 2, 3
+    spec.pad_piece, spec.bos_piece, spec.eos_piece, spec.unk_piece = DEBERTA_SPECIALS
+    return out.SerializeToString(), len(out.pieces)
+
+
 def architectures(root):
-    from transformers import (AlbertConfig, AlbertForSequenceClassification, AlbertModel, DistilBertConfig,
+    from transformers import (AlbertConfig, AlbertForSequenceClassification, AlbertModel, DebertaV2Config,
+                              DebertaV2ForSequenceClassification, DebertaV2Model, DistilBertConfig,
                               DistilBertForSequenceClassification, DistilBertModel, ElectraConfig,
                               ElectraForSequenceClassification, ElectraModel, MPNetConfig,
                               MPNetForSequenceClassification, MPNetModel, RobertaConfig,
                               RobertaForSequenceClassification, RobertaModel)
+    spm_model, spm_pieces = deberta_spm(root)
+
+    def deberta(**options):
+        return lambda **labels: DebertaV2Config(
+            vocab_size=spm_pieces + 1, num_hidden_layers=2, hidden_act="gelu", relative_attention=True,
+            hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, pooler_dropout=0.0, pooler_hidden_act="gelu",
+            pad_token_id=0, **options, **SIZES, **labels)
     bert_vocab = wordpiece_vocab(BERT_SPECIALS, [])
     mpnet_vocab = wordpiece_vocab(MPNET_SPECIALS, ["<mask>"])
     C, H, I, P = (SIZES[k] for k in ("hidden_size", "num_attention_heads", "intermediate_size",
@@ -203,6 +248,18 @@ def architectures(root):
             model=RobertaModel, classifier=RobertaForSequenceClassification, config_class=RobertaConfig,
             types=True, vocab=None, tokenizer_class="RobertaTokenizer", pad=1,
             tokenizer_json=os.path.join(root, ROBERTA_TOKENIZER)),
+        "deberta-v3": dict(
+            config=deberta(type_vocab_size=0, position_biased_input=False, position_buckets=8, max_relative_positions=24,
+                           pos_att_type="p2c|c2p", share_att_key=True, norm_rel_ebd="layer_norm", layer_norm_eps=1e-7),
+            model=DebertaV2Model, classifier=DebertaV2ForSequenceClassification, config_class=DebertaV2Config,
+            types=False, vocab=None, spm=("spm.model", spm_model), tokenizer_class="DebertaV2Tokenizer", pad=0,
+            model_type="deberta-v2"),
+        "deberta-v2": dict(
+            config=deberta(type_vocab_size=2, position_biased_input=True, max_relative_positions=16,
+                           pos_att_type=["c2p", "p2c"], share_att_key=False, layer_norm_eps=1e-7),
+            model=DebertaV2Model, classifier=DebertaV2ForSequenceClassification, config_class=DebertaV2Config,
+            types=True, vocab=None, spm=("spm.model", spm_model), tokenizer_class="DebertaV2Tokenizer", pad=0,
+            model_type="deberta-v2"),
     }
 
 
@@ -230,6 +287,11 @@ def save_hf(model, spec, hf, spiece):
     if spec.get("tokenizer_json"):
         shutil.copyfile(spec["tokenizer_json"], os.path.join(hf, "tokenizer.json"))
         del tokenizer_config["do_lower_case"]
+    if "spm" in spec:
+        name, data = spec["spm"]
+        with open(os.path.join(hf, name), "wb") as f:
+            f.write(data)
+        tokenizer_config["do_lower_case"] = False
     elif spec["vocab"] is None:
         with open(os.path.join(hf, "spiece.model"), "wb") as f:
             f.write(spiece)
@@ -356,21 +418,31 @@ def float32_error(torch, convert_module, model, batch, labels, output, hidden, g
             "grad_rel_norm": relative}, sorted(zero)
 
 
+def relative_buckets(torch):
+    """transformers' make_log_bucket_position on BUCKET_CASES: DeBERTa's buckets at full size."""
+    from transformers.models.deberta_v2.modeling_deberta_v2 import make_log_bucket_position
+    distances = torch.tensor(BUCKET_CASES["distances"], dtype=torch.long)
+    buckets = make_log_bucket_position(distances, BUCKET_CASES["position_buckets"],
+                                       BUCKET_CASES["max_relative_positions"]).to(torch.long)
+    return {**BUCKET_CASES, "buckets": buckets.tolist()}
+
+
 def unpadded(hidden, ids):
     return [hidden[k, :len(row)].contiguous() for k, row in enumerate(ids)]
 
 
-def run(torch, root, convert_module, model_type, spec, seed, spiece, resources):
+def run(torch, root, convert_module, key, spec, seed, spiece, resources):
     venv_python = os.path.join(root, ".venv", "bin", "python")
+    model_type = spec.get("model_type", key)
     golden = {"generated_by": "tools/golden/architectures.py", "model_type": model_type,
-              "model": f"arch/{model_type}", "classifier": f"arch/{model_type}-classifier",
+              "model": f"arch/{key}", "classifier": f"arch/{key}-classifier",
               "label_names": LABEL_NAMES, "texts": [t for t, _, _ in INPUTS], "pairs": [p for _, p, _ in INPUTS],
               "labels": [label for _, _, label in INPUTS]}
     tensors = {}
     for classifier in (False, True):
         model = build(torch, spec, seed + classifier, classifier)
         kind = "classifier" if classifier else "model"
-        out = os.path.join(resources, "arch", f"{model_type}-classifier" if classifier else model_type)
+        out = os.path.join(resources, "arch", f"{key}-classifier" if classifier else key)
         with tempfile.TemporaryDirectory() as hf:
             save_hf(model, spec, hf, spiece)
             convert(root, venv_python, hf, out,
@@ -414,7 +486,9 @@ def run(torch, root, convert_module, model_type, spec, seed, spiece, resources):
                                                                           golden["labels"], output, hidden, grads)
         golden["classifier_features"] = convert_module.HEAD_FEATURES[model_type]
     golden["lengths"] = [len(row) for row in golden["ids"]]
-    prefix = os.path.join(resources, "arch", f"{model_type}_golden")
+    if model_type == "deberta-v2":
+        golden["relative_buckets"] = relative_buckets(torch)
+    prefix = os.path.join(resources, "arch", f"{key}_golden")
     from safetensors.torch import save_file
     save_file({k: v.float() for k, v in sorted(tensors.items())}, prefix + ".safetensors",
               metadata={"generated_by": "tools/golden/architectures.py"})
@@ -422,7 +496,7 @@ def run(torch, root, convert_module, model_type, spec, seed, spiece, resources):
     with open(prefix + ".json", "w", encoding="utf-8") as f:
         json.dump(golden, f, ensure_ascii=False, indent=1)
         f.write("\n")
-    print(f"architectures.py: {model_type}: lengths {golden['lengths']}, loss {golden['loss']:.6f}, "
+    print(f"architectures.py: {key}: lengths {golden['lengths']}, loss {golden['loss']:.6f}, "
           f"{len(golden['grad_names'])} gradients", file=sys.stderr)
 
 
@@ -441,8 +515,10 @@ def main():
     os.makedirs(os.path.join(resources, "arch"), exist_ok=True)
     spiece = albert_spiece(root)
     print(f"architectures.py: spiece.model sha256 {hashlib.sha256(spiece).hexdigest()[:16]}", file=sys.stderr)
-    for index, (model_type, spec) in enumerate(architectures(root).items()):
-        run(torch, root, convert_module, model_type, spec, 2 * index, spiece, resources)
+    only = sys.argv[2:]  # for a quicker regeneration of some: architectures.py ROOT KEY... (same seeds)
+    for index, (key, spec) in enumerate(architectures(root).items()):
+        if not only or key in only:
+            run(torch, root, convert_module, key, spec, 2 * index, spiece, resources)
 
 
 if __name__ == "__main__":

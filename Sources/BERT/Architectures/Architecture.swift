@@ -27,6 +27,14 @@ protocol Architecture: Sendable {
     /// The Hugging Face masked-LM head tools/convert keeps as `mlm.*` (MaskedLMHead), as
     /// `*ForMaskedLM` names it; nil when the architecture has none.
     var maskedLMHead: String? { get }
+    /// Whether type_vocab_size may be 0 (no token-type embeddings; type ids are then ignored).
+    var mayLackTokenTypes: Bool { get }
+    /// Whether absolute position embeddings are added to the word embeddings.
+    func hasPositionEmbeddings(_ c: Config) -> Bool
+    /// Whether attention has DeBERTa's disentangled terms over `RelativeEmbeddings`.
+    func disentangledAttention(_ c: Config) -> Bool
+    /// The scores are q·kᵀ / √(head size · this factor).
+    func attentionScaleFactor(_ c: Config) -> Int
 }
 
 extension Architecture {
@@ -35,11 +43,16 @@ extension Architecture {
     func projectsEmbeddings(_ c: Config) -> Bool { false }
     func layerScope(_ layer: Int, _ c: Config) -> String { "encoder.layer.\(layer)" }
     var relativeAttentionBias: Bool { false }
+    var mayLackTokenTypes: Bool { false }
+    func hasPositionEmbeddings(_ c: Config) -> Bool { true }
+    func disentangledAttention(_ c: Config) -> Bool { false }
+    func attentionScaleFactor(_ c: Config) -> Int { 1 }
 }
 
 /// The registry: every architecture the runtime runs, by `model_type`.
 enum Architectures {
-    static let all: [any Architecture] = [Bert(), Roberta(), DistilBert(), Albert(), Electra(), MPNet()]
+    static let all: [any Architecture] = [Bert(), Roberta(), DistilBert(), Albert(), Electra(), MPNet(),
+                                          DebertaV2()]
 
     static func named(_ modelType: String) -> (any Architecture)? {
         all.first { $0.modelTypes.contains(modelType) }

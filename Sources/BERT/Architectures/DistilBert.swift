@@ -6,6 +6,7 @@ struct DistilBert: Architecture {
     func classPrefix(_ c: Config) -> String { "DistilBert" }
     let maskedLMHead: String? = "vocab_transform, vocab_layer_norm, vocab_projector"
     let sequenceClassifier = ClassifierHead.Features.distilbert
+    let mayLackTokenTypes = true
 
     func problem(_ c: Config) -> String? {
         c.typeVocabSize == 0 ? nil : "type_vocab_size must be 0 for distilbert (it has no token types), not \(c.typeVocabSize)"

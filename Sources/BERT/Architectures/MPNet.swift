@@ -8,6 +8,7 @@ struct MPNet: Architecture {
     let maskedLMHead: String? = "lm_head (MPNetLMHead)"
     let sequenceClassifier = ClassifierHead.Features.roberta
     let relativeAttentionBias = true
+    let mayLackTokenTypes = true
 
     func problem(_ c: Config) -> String? {
         if c.typeVocabSize != 0 { return "type_vocab_size must be 0 for mpnet (it has no token types), not \(c.typeVocabSize)" }

@@ -17,6 +17,8 @@ public struct ClassifierHead: @unchecked Sendable {
         case electra
         /// relu(classifier.dense(h[CLS])) (pre_classifier), then classifier.out_proj (classifier): DistilBERT's.
         case distilbert
+        /// gelu(classifier.dense(h[CLS])) (DeBERTa's ContextPooler, pooler.dense), then classifier.out_proj (classifier).
+        case deberta
         /// The sentence embedding (runtime pooling, normalized when the config says so).
         case embedding
 
@@ -24,7 +26,7 @@ public struct ClassifierHead: @unchecked Sendable {
         var activation: HeadActivation? {
             switch self {
             case .pooler, .roberta: return .tanh
-            case .electra: return .gelu
+            case .electra, .deberta: return .gelu
             case .distilbert: return .relu
             case .embedding: return nil
             }

@@ -7,7 +7,7 @@ import Kernels
 /// embedding_hidden_mapping_in, ElectraEmbeddings with embeddings_project.
 struct Embeddings {
     let word: Parameter        // (V, E)
-    let position: Parameter    // (P, E)
+    let position: Parameter?   // (P, E); DeBERTa-v3 has none
     let tokenType: Parameter?  // (TV, E)
     let norm: LayerNorm
     let projection: Linear?    // (C, E)
@@ -21,7 +21,7 @@ struct Embeddings {
     init(_ w: WeightScope, config c: Config, architecture a: Architecture, dropout p: Float) throws {
         let E = c.embeddingSize
         word = try w.parameter("word_embeddings.weight", shape: [c.vocabSize, E])
-        position = try w.parameter("position_embeddings.weight", shape: [c.maxPositionEmbeddings, E])
+        position = a.hasPositionEmbeddings(c) ? try w.parameter("position_embeddings.weight", shape: [c.maxPositionEmbeddings, E]) : nil
         tokenType = c.typeVocabSize > 0 ? try w.parameter("token_type_embeddings.weight", shape: [c.typeVocabSize, E]) : nil
         norm = try LayerNorm(w.scope("LayerNorm"), size: E, eps: c.layerNormEps)
         projection = a.projectsEmbeddings(c) ? try Linear(w.scope("projection"), in: E, out: c.hiddenSize) : nil
@@ -48,7 +48,7 @@ struct Embeddings {
                 let r = b * batch.length + t
                 let row = e + (pass.starts[b] + t) * E
                 word.value.copyRow(batch.ids[r], cols: E, into: row)
-                Elementwise.add(position.pointer + (positionOffset + t) * E, to: row, count: E)
+                if let position { Elementwise.add(position.pointer + (positionOffset + t) * E, to: row, count: E) }
                 if let tokenType { Elementwise.add(tokenType.pointer + batch.typeIds[r] * E, to: row, count: E) }
             }
         }
@@ -79,7 +79,7 @@ struct Embeddings {
                 let r = b * batch.length + t
                 let row = UnsafePointer(de.pointer + (pass.starts[b] + t) * E)
                 if batch.ids[r] != padId { Elementwise.add(row, to: word.grad.pointer + batch.ids[r] * E, count: E) }
-                Elementwise.add(row, to: position.grad.pointer + (positionOffset + t) * E, count: E)
+                if let position { Elementwise.add(row, to: position.grad.pointer + (positionOffset + t) * E, count: E) }
                 if let tokenType { Elementwise.add(row, to: tokenType.grad.pointer + batch.typeIds[r] * E, count: E) }
             }
         }

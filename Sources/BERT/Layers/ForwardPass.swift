@@ -18,6 +18,8 @@ final class ForwardPass {
     var rng: SplitMix64?
     /// The attention's additive position bias for this batch (MPNet), when the architecture has one.
     var positionBias: PositionBias?
+    /// The relative positions of DeBERTa's disentangled attention, when the architecture has it.
+    var relative: RelativePositions?
 
     init(batch: Batch, scratch: Scratch, lone: Bool = false, lanes: Lanes? = nil, saving: Bool = false, rng: SplitMix64? = nil) {
         self.batch = batch

@@ -3,14 +3,28 @@ import Kernels
 /// Multi-head self-attention, its output projection, dropout, residual and LayerNorm:
 /// BertAttention (BertSelfAttention + BertSelfOutput) and its twins in every architecture
 /// (DistilBERT's MultiHeadSelfAttention + sa_layer_norm, ALBERT's AlbertAttention, MPNet's
-/// MPNetAttention with the relative position bias added to the scores).
+/// MPNetAttention with the relative position bias added to the scores, DeBERTa-v2's
+/// DisentangledSelfAttention with its content-to-position and position-to-content terms).
 struct SelfAttention {
     let query, key, value, output: Linear
     let norm: LayerNorm
     let heads: Int
     let probsDropout, outputDropout: Dropout
+    /// The scores' scale: 1/√D, or DeBERTa's 1/√(D · (1 + the disentangled terms)).
+    let scale: Float
+    let disentangled: Disentangled?
     var hidden: Int { query.outFeatures }
     var headSize: Int { hidden / heads }
+
+    /// DeBERTa's disentangled terms: with the pass's relative positions P (R, C, the rows of
+    /// `RelativeEmbeddings`), pk = positionKey(P) and pq = positionQuery(P) per layer, and
+    ///     score[i, j] += (q_i · pk[row(i − j)] + k_j · pq[row(i − j)]) · scale
+    /// (c2p and p2c). With share_att_key the projections are the content key and query.
+    struct Disentangled {
+        let positionKey: Linear?    // c2p
+        let positionQuery: Linear?  // p2c
+        let dropout: Dropout        // on P, in each layer (pos_dropout)
+    }
 
     init(_ w: WeightScope, config c: Config, attentionDropout: Float, hiddenDropout: Float) throws {
         let s = w.scope("self"), o = w.scope("output")
@@ -23,6 +37,39 @@ struct SelfAttention {
         heads = c.numAttentionHeads
         probsDropout = Dropout(p: attentionDropout)
         outputDropout = Dropout(p: hiddenDropout)
+        let a = c.architecture
+        scale = 1 / (Float(C / c.numAttentionHeads) * Float(a.attentionScaleFactor(c))).squareRoot()
+        if a.disentangledAttention(c) {
+            let (c2p, p2c) = (c.posAttType.contains("c2p"), c.posAttType.contains("p2c"))
+            disentangled = Disentangled(
+                positionKey: c2p ? (c.shareAttKey ? key : try Linear(s.scope("pos_key"), in: C, out: C)) : nil,
+                positionQuery: p2c ? (c.shareAttKey ? query : try Linear(s.scope("pos_query"), in: C, out: C)) : nil,
+                dropout: Dropout(p: hiddenDropout))
+        } else {
+            disentangled = nil
+        }
+    }
+
+    /// The disentangled terms' projections of one pass (R, C each), and in training what
+    /// their backward needs.
+    final class Positional {
+        let input: UnsafePointer<Float>   // P, or P after dropout (then `dropped`)
+        let key, query: Buffer?           // pk, pq
+        var dropped, mask: Buffer?
+
+        init(_ d: Disentangled, _ r: RelativePositions, _ pass: ForwardPass) {
+            let n = r.count * r.hidden
+            var input = UnsafePointer(r.rows.pointer)
+            if pass.saving, let m = d.dropout.mask(n, &pass.rng) {
+                let dropped = Buffer(copying: r.rows.pointer, count: n)
+                TrainingKernels.multiply(dropped.pointer, by: m.pointer, count: n)
+                (self.dropped, mask) = (dropped, m)
+                input = UnsafePointer(dropped.pointer)
+            }
+            self.input = input
+            key = d.positionKey.map { k in let b = Buffer(n); k(input, rows: r.count, into: b.pointer); return b }
+            query = d.positionQuery.map { q in let b = Buffer(n); q(input, rows: r.count, into: b.pointer); return b }
+        }
     }
 
     /// What the backward needs.
@@ -32,6 +79,7 @@ struct SelfAttention {
         let probOffsets: [Int]               // where sequence b's (H, L_b, L_b) block starts
         var probsMask, outputMask: Buffer?   // probs' layout; (ΣL, C)
         var norm: LayerNorm.Saved!
+        var positional: Positional?
 
         init(_ batch: Batch, hidden C: Int, heads H: Int) {
             let N = batch.tokens
@@ -54,9 +102,11 @@ struct SelfAttention {
             s.input.pointer.update(from: x, count: N * C)
             s.probsMask = probsDropout.mask(s.probs.count, &pass.rng)
         }
+        let positional = disentangled.flatMap { d in pass.relative.map { Positional(d, $0, pass) } }
+        s?.positional = positional
         let parts = min(pass.parts, heads)
         pass.split(parts) { part, lane in
-            self.heads(part * heads / parts..<(part + 1) * heads / parts, x, pass, saved: s, lane: lane)
+            self.heads(part * heads / parts..<(part + 1) * heads / parts, x, pass, saved: s, positional: positional, lane: lane)
         }
         let context = s?.context.pointer ?? pass.scratch.q
         if let s, let mask = outputDropout.mask(N * C, &pass.rng) {
@@ -79,7 +129,8 @@ struct SelfAttention {
     }
 
     /// The q, k, v columns of `range` heads, and their context (ΣL, D each).
-    private func heads(_ range: Range<Int>, _ x: UnsafeMutablePointer<Float>, _ pass: ForwardPass, saved s: Saved?, lane: Int) {
+    private func heads(_ range: Range<Int>, _ x: UnsafeMutablePointer<Float>, _ pass: ForwardPass, saved s: Saved?,
+                       positional: Positional?, lane: Int) {
         let (C, D, N, batch) = (hidden, headSize, pass.batch.tokens, pass.batch)
         let columns = range.lowerBound * D..<range.upperBound * D
         let (q, k, v) = (s?.q.pointer ?? pass.scratch.q, s?.k.pointer ?? pass.scratch.k, s?.v.pointer ?? pass.scratch.v)
@@ -87,8 +138,11 @@ struct SelfAttention {
         query(x, rows: N, into: q, columns: columns)
         key(x, rows: N, into: k, columns: columns)
         value(x, rows: N, into: v, columns: columns)
-        let scale = 1 / Float(D).squareRoot()
+        let scale = self.scale
         let dropped = s?.probsMask != nil ? Buffer(batch.length * batch.length) : nil
+        let relative = positional != nil ? pass.relative : nil
+        let R = relative?.count ?? 0
+        let (c2p, p2c) = (positional?.key.map { _ in Buffer(batch.length * R) }, positional?.query.map { _ in Buffer(batch.length * R) })
         for b in 0..<batch.size {
             let L = batch.lengths[b], rowBase = pass.starts[b] * C
             for h in range {
@@ -98,6 +152,19 @@ struct SelfAttention {
                 if let bias = pass.positionBias { bias.copy(head: h, size: L, into: p) }
                 Gemm.multiply(q + head, k + head, into: p, m: L, n: L, k: D, transposeB: true, alpha: scale,
                               beta: pass.positionBias == nil ? 0 : 1, lda: C, ldb: C, ldc: L)
+                if let relative, let positional {
+                    // c2p (L, R) = q_h · pk_hᵀ · scale ; p2c (L, R) = k_h · pq_hᵀ · scale ; gathered by distance
+                    if let c2p, let pk = positional.key {
+                        Gemm.multiply(q + head, pk.pointer + h * D, into: c2p.pointer, m: L, n: R, k: D, transposeB: true,
+                                      alpha: scale, lda: C, ldb: C, ldc: R)
+                    }
+                    if let p2c, let pq = positional.query {
+                        Gemm.multiply(k + head, pq.pointer + h * D, into: p2c.pointer, m: L, n: R, k: D, transposeB: true,
+                                      alpha: scale, lda: C, ldb: C, ldc: R)
+                    }
+                    RelativeGather.add(c2p: c2p.map { UnsafePointer($0.pointer) }, p2c: p2c.map { UnsafePointer($0.pointer) },
+                                       index: relative.index, length: batch.length, size: L, rows: R, into: p)
+                }
                 SoftmaxKernel.apply(p, rows: L, cols: L)
                 var used = UnsafePointer(p)
                 if let s, let mask = s.probsMask, let dropped {
@@ -123,8 +190,12 @@ struct SelfAttention {
         let dContext = Buffer(N * C)
         output.backward(dz.pointer, input: s.context.pointer, rows: N, dx: dContext.pointer)
         let (dq, dk, dv) = (Buffer(N * C), Buffer(N * C), Buffer(N * C))
-        let scale = 1 / Float(D).squareRoot()
+        let scale = self.scale
         let dProbs = Buffer(T * T), used = Buffer(T * T)
+        let positional = s.positional, relative = s.positional != nil ? pass.relative : nil
+        let R = relative?.count ?? 0
+        let (dpk, dpq) = (positional?.key.map { _ in Buffer(R * C) }, positional?.query.map { _ in Buffer(R * C) })
+        let (dC2P, dP2C) = (dpk.map { _ in Buffer(T * R) }, dpq.map { _ in Buffer(T * R) })
         for b in 0..<batch.size {
             let L = batch.lengths[b], base = pass.starts[b] * C
             for h in 0..<heads {
@@ -146,7 +217,34 @@ struct SelfAttention {
                               alpha: scale, lda: L, ldb: C, ldc: C)
                 Gemm.multiply(dProbs.pointer, s.q.pointer + head, into: dk.pointer + head, m: L, n: D, k: L,
                               transposeA: true, alpha: scale, lda: L, ldb: C, ldc: C)
+                if let relative, let positional {
+                    dC2P?.zero()
+                    dP2C?.zero()
+                    RelativeGather.scatter(dProbs.pointer, index: relative.index, length: T, size: L, rows: R,
+                                           c2p: dC2P?.pointer, p2c: dP2C?.pointer)
+                    // dq_h += dC2P · pk_h · scale ; dpk_h += dC2Pᵀ · q_h · scale (and p2c's with k and pq)
+                    if let dC2P, let dpk, let pk = positional.key {
+                        Gemm.multiply(dC2P.pointer, pk.pointer + h * D, into: dq.pointer + head, m: L, n: D, k: R,
+                                      alpha: scale, beta: 1, lda: R, ldb: C, ldc: C)
+                        Gemm.multiply(dC2P.pointer, s.q.pointer + head, into: dpk.pointer + h * D, m: R, n: D, k: L,
+                                      transposeA: true, alpha: scale, beta: 1, lda: R, ldb: C, ldc: C)
+                    }
+                    if let dP2C, let dpq, let pq = positional.query {
+                        Gemm.multiply(dP2C.pointer, pq.pointer + h * D, into: dk.pointer + head, m: L, n: D, k: R,
+                                      alpha: scale, beta: 1, lda: R, ldb: C, ldc: C)
+                        Gemm.multiply(dP2C.pointer, s.k.pointer + head, into: dpq.pointer + h * D, m: R, n: D, k: L,
+                                      transposeA: true, alpha: scale, beta: 1, lda: R, ldb: C, ldc: C)
+                    }
+                }
             }
+        }
+        if let relative, let positional, let d = disentangled, let grad = relative.grad {
+            // P's gradient from this layer's two projections, through its dropout, onto the pass's.
+            let dP = Buffer(R * C)
+            if let dpk, let k = d.positionKey { k.backward(dpk.pointer, input: positional.input, rows: R, dx: dP.pointer, accumulate: true) }
+            if let dpq, let q = d.positionQuery { q.backward(dpq.pointer, input: positional.input, rows: R, dx: dP.pointer, accumulate: true) }
+            if let m = positional.mask { TrainingKernels.multiply(dP.pointer, by: m.pointer, count: R * C) }
+            Elementwise.add(dP.pointer, to: grad.pointer, count: R * C)
         }
         query.backward(dq.pointer, input: s.input.pointer, rows: N, dx: dOut, accumulate: true)
         key.backward(dk.pointer, input: s.input.pointer, rows: N, dx: dOut, accumulate: true)

@@ -1,12 +1,12 @@
 import FuzzSupport
 import Tokenizers
 
-/// A SentencePiece .model of arbitrary bytes, in both conventions: either a TokenizerError,
+/// A SentencePiece .model of arbitrary bytes, in the plain, XLM-R and DeBERTa conventions: either a TokenizerError,
 /// or a tokenizer whose encodings hold ids inside its vocabulary.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let url = FuzzFile.write(bytes(data, size), name: "spiece.model")
-    for convention in [SentencePieceTokenizer.Convention.plain, .xlmRoberta] {
+    for convention in [SentencePieceTokenizer.Convention.plain, .xlmRoberta, .deberta] {
         let tokenizer: SentencePieceTokenizer
         do {
             tokenizer = try SentencePieceTokenizer(model: url, convention: convention)
