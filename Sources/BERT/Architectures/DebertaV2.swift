@@ -10,6 +10,8 @@ struct DebertaV2: Architecture {
     func classPrefix(_ c: Config) -> String { "DebertaV2" }
     let sequenceClassifier = ClassifierHead.Features.deberta
     let mayLackTokenTypes = true
+    /// DebertaV2ForMaskedLM's head is not implemented; tools/convert drops it.
+    let maskedLMHead: String? = nil
 
     func problem(_ c: Config) -> String? {
         if c.embeddingSize != c.hiddenSize {
