@@ -127,7 +127,7 @@ extension TextClassifier {
         guard head.problem == .singleLabel else {
             throw ModelError.invalidConfig(path: path, reason: "evaluate scores single-label classifiers only, this one is \(head.problem.rawValue)")
         }
-        let gold = try dataset.labels.enumerated().map { k, label in
+        let gold = try dataset.singleLabels().enumerated().map { k, label in
             guard let id = labels.firstIndex(of: label) else {
                 throw DatasetError.unknownLabel(path: path, line: dataset.lines[k], label: label, known: labels)
             }
@@ -145,5 +145,44 @@ extension TextClassifier {
         }
         return Evaluation(count: gold.count, loss: loss / Double(max(gold.count, 1)),
                           metrics: Metrics(predictions: predictions, gold: gold, classes: labels.count))
+    }
+}
+
+extension TextClassifier {
+    /// A regression head's MSE, Pearson and Spearman on `dataset`, whose labels are numbers.
+    public func evaluateRegression(_ dataset: Dataset, batchSize: Int = 32) throws -> (count: Int, metrics: RegressionMetrics) {
+        try expect(.regression, dataset)
+        let gold = try dataset.values()
+        let all = try logits(dataset.texts, pairs: dataset.pairs, batchSize: batchSize)
+        return (gold.count, RegressionMetrics(predictions: all.map { Double($0[0]) }, gold: gold))
+    }
+
+    /// A multi-label head's micro- and macro-F1 and subset accuracy on `dataset` at
+    /// `threshold` on each label's sigmoid, and the mean binary cross-entropy. A row's labels
+    /// are a JSON array, or its label column split on `separator`; each must be one of the model's.
+    public func evaluateMultiLabel(_ dataset: Dataset, separator: String = ",", threshold: Double = 0.5,
+                                   batchSize: Int = 32) throws -> (count: Int, loss: Double, metrics: MultiLabelMetrics) {
+        try expect(.multiLabel, dataset)
+        let L = labels.count
+        var gold: [Float] = []
+        for (k, list) in dataset.labelLists(separator: separator).enumerated() {
+            if let label = list.first(where: { !labels.contains($0) }) {
+                throw DatasetError.unknownLabel(path: dataset.url.path, line: dataset.lines[k], label: label, known: labels)
+            }
+            gold += labels.map { list.contains($0) ? 1 : 0 }
+        }
+        let all = try logits(dataset.texts, pairs: dataset.pairs, batchSize: batchSize).flatMap { $0 }
+        let loss = all.withUnsafeBufferPointer {
+            HeadLoss(problem: .multiLabel)($0.baseAddress!, .values(gold, width: L), rows: dataset.count, cols: L, grad: nil)
+        }
+        let metrics = MultiLabelMetrics(predicted: all.map { 1 / (1 + Foundation.exp(-Double($0))) >= threshold },
+                                        gold: gold.map { $0 > 0.5 }, labels: L)
+        return (dataset.count, Double(loss), metrics)
+    }
+
+    private func expect(_ problem: ClassifierHead.Problem, _ dataset: Dataset) throws {
+        guard head.problem == problem else {
+            throw FinetuneError.invalidOption("the model's head is \(head.problem.rawValue), not \(problem.rawValue); evaluate it with the task it was trained for")
+        }
     }
 }

@@ -2,19 +2,34 @@ import ArgumentParser
 import BERT
 import Foundation
 
+extension FinetuneTask: ExpressibleByArgument {}
+
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Score a classifier on a labelled dataset: accuracy, macro-F1, loss, per-class counts.",
+        abstract: "Score a classifier or regressor on a labelled dataset.",
         discussion: """
         DATASET is CSV, TSV or JSON Lines with a text (or sentence) column, an optional text_pair \
-        column and a label column whose values are among the model's labels. --json prints one \
-        JSON object instead of the table.
+        column and a label column, found by header name. --task defaults to the model's own \
+        (its config's problem_type):
+
+        classification: the labels are among the model's; prints accuracy, macro-F1, the mean \
+        cross-entropy and per-class counts. regression: the labels are numbers; prints the mean \
+        squared error, Pearson and Spearman. multi-label: each row's labels are a JSON array, or \
+        the label column joined by --label-separator; prints micro-F1, macro-F1 and subset accuracy \
+        at --threshold on each label's sigmoid, and the mean binary cross-entropy. \
+        --json prints one JSON object instead.
         """)
 
     @Argument(help: "The labelled data (.csv, .tsv or .jsonl).")
     var dataset: String
     @OptionGroup var model: ModelOptions
     @OptionGroup var precision: PrecisionOptions
+    @Option(help: "classification, regression or multi-label (default: the model's).")
+    var task: FinetuneTask?
+    @Option(help: "Multi-label CSV/TSV: what joins a row's labels.")
+    var labelSeparator = ","
+    @Option(help: "Multi-label: a label is predicted when its sigmoid reaches this.")
+    var threshold = 0.5
     @Flag(help: "One JSON object.")
     var json = false
     @Option(help: "Inputs per forward pass.")
@@ -22,23 +37,47 @@ struct Evaluate: ParsableCommand {
 
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        guard threshold > 0, threshold < 1 else { throw ValidationError("--threshold must be between 0 and 1") }
+        guard !labelSeparator.isEmpty else { throw ValidationError("--label-separator must not be empty") }
     }
 
     func run() throws {
         try reportingErrors {
-            let classifier = try TextClassifier(directory: model.directory(default: Classify.defaultModel), precision: precision.precision)
-            let result = try classifier.evaluate(Dataset(contentsOf: URL(fileURLWithPath: dataset)), batchSize: batchSize)
-            let labels = classifier.labels
-            if json {
-                let perClass = zip(labels, result.metrics.perClass).map { label, c in
-                    "\(JSON.string(label)):{\"support\":\(c.support),\"predicted\":\(c.predicted),\"correct\":\(c.correct)}"
-                }.joined(separator: ",")
-                emit("{\"examples\":\(result.count),\"accuracy\":\(result.metrics.accuracy),\"macro_f1\":\(result.metrics.macroF1),\"loss\":\(result.loss),\"per_class\":{\(perClass)}}")
-            } else {
-                emit(String(format: "examples %d  accuracy %.4f  macro-F1 %.4f  loss %.4f", result.count, result.metrics.accuracy, result.metrics.macroF1, result.loss))
-                emit("label\tsupport\tpredicted\tcorrect")
-                for (label, c) in zip(labels, result.metrics.perClass) { emit("\(label)\t\(c.support)\t\(c.predicted)\t\(c.correct)") }
+            let directory = try model.directory(default: Classify.defaultModel)
+            let classifier = try TextClassifier(directory: directory, precision: precision.precision)
+            let own = FinetuneTask.allCases.first { $0.problem == classifier.head.problem }!
+            let task = self.task ?? own
+            guard task == own else {
+                throw FinetuneError.invalidOption("\(directory.url.path): the model was trained for --task \(own.rawValue) (problem_type \(own.problem.rawValue)), not \(task.rawValue); pass --task \(own.rawValue)")
             }
+            let data = try Dataset(contentsOf: URL(fileURLWithPath: dataset), emptyLabels: task == .multiLabel)
+            switch task {
+            case .classification: try classification(classifier, data)
+            case .regression:
+                let (count, m) = try classifier.evaluateRegression(data, batchSize: batchSize)
+                emit(json ? "{\"examples\":\(count),\"mse\":\(m.mse),\"pearson\":\(m.pearson),\"spearman\":\(m.spearman)}"
+                          : String(format: "examples %d  MSE %.4f  Pearson %.4f  Spearman %.4f", count, m.mse, m.pearson, m.spearman))
+            case .multiLabel:
+                let (count, loss, m) = try classifier.evaluateMultiLabel(data, separator: labelSeparator, threshold: threshold, batchSize: batchSize)
+                emit(json ? "{\"examples\":\(count),\"threshold\":\(threshold),\"micro_f1\":\(m.microF1),\"macro_f1\":\(m.macroF1),\"subset_accuracy\":\(m.subsetAccuracy),\"loss\":\(loss)}"
+                          : String(format: "examples %d  threshold %.2f  micro-F1 %.4f  macro-F1 %.4f  subset accuracy %.4f  loss %.4f",
+                                   count, threshold, m.microF1, m.macroF1, m.subsetAccuracy, loss))
+            }
+        }
+    }
+
+    private func classification(_ classifier: TextClassifier, _ data: Dataset) throws {
+        let result = try classifier.evaluate(data, batchSize: batchSize)
+        let labels = classifier.labels
+        if json {
+            let perClass = zip(labels, result.metrics.perClass).map { label, c in
+                "\(JSON.string(label)):{\"support\":\(c.support),\"predicted\":\(c.predicted),\"correct\":\(c.correct)}"
+            }.joined(separator: ",")
+            emit("{\"examples\":\(result.count),\"accuracy\":\(result.metrics.accuracy),\"macro_f1\":\(result.metrics.macroF1),\"loss\":\(result.loss),\"per_class\":{\(perClass)}}")
+        } else {
+            emit(String(format: "examples %d  accuracy %.4f  macro-F1 %.4f  loss %.4f", result.count, result.metrics.accuracy, result.metrics.macroF1, result.loss))
+            emit("label\tsupport\tpredicted\tcorrect")
+            for (label, c) in zip(labels, result.metrics.perClass) { emit("\(label)\t\(c.support)\t\(c.predicted)\t\(c.correct)") }
         }
     }
 }

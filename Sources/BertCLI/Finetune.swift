@@ -4,11 +4,19 @@ import Foundation
 
 struct Finetune: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Fine-tune a classifier on a labelled dataset and write a model directory.",
+        abstract: "Fine-tune a classifier or regressor on a labelled dataset and write a model directory.",
         discussion: """
         DATASET is CSV, TSV or JSON Lines with a text (or sentence) column, an optional text_pair \
-        column and a label column (strings or integers), found by header name. Without \
-        --validation, a seeded 10% of DATASET is held out for validation.
+        column and a label column, found by header name. Without --validation, a seeded 10% of \
+        DATASET is held out for validation. --task says what the label is:
+
+        classification (default): one label per row (strings or integers); softmax and \
+        cross-entropy; validation accuracy picks the best epoch. regression: a number per row, on a \
+        text or a text pair (a cross-encoder); one output trained with mean squared error \
+        (problem_type regression); validation Spearman picks the best epoch. multi-label: any number \
+        of labels per row, a JSON array in JSON Lines or joined by --label-separator in CSV/TSV; a \
+        sigmoid and binary cross-entropy per label (problem_type multi_label_classification); \
+        validation micro-F1 at --threshold picks the best epoch.
 
         Full fine-tuning (the default) trains the whole encoder, the pooler and a new classifier \
         (BertForSequenceClassification, dropout 0.1) with AdamW (betas 0.9/0.999, eps 1e-8, weight \
@@ -17,8 +25,8 @@ struct Finetune: ParsableCommand {
         --freeze-encoder encodes each example once and trains a linear head on the sentence \
         embedding; default learning rate \(FinetuneOptions.defaultHeadLearningRate).
 
-        After each epoch one line reports train loss, validation loss, accuracy and macro-F1; the \
-        epoch with the best validation accuracy is what --output holds. The training state is saved \
+        After each epoch one line reports train loss, validation loss and the task's validation \
+        figures; the best epoch is what --output holds. The training state is saved \
         atomically to OUTPUT.checkpoint.safetensors after every epoch (and every --checkpoint-steps); \
         --resume continues an interrupted run from it to the same result.
         """)
@@ -30,6 +38,12 @@ struct Finetune: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @Option(help: "Validation data; without it, a seeded 10% of DATASET.")
     var validation: String?
+    @Option(help: "classification, regression or multi-label.")
+    var task: FinetuneTask = .classification
+    @Option(help: "Multi-label CSV/TSV: what joins a row's labels.")
+    var labelSeparator = ","
+    @Option(help: "Multi-label: a label is predicted when its sigmoid reaches this (validation figures).")
+    var threshold = 0.5
     @Flag(help: "Train only a linear head on cached sentence embeddings.")
     var freezeEncoder = false
     @Option(help: "Passes over the training data.")
@@ -42,7 +56,7 @@ struct Finetune: ParsableCommand {
     var maxLength = 128
     @Option(help: "Seed of the validation split, data order, classifier init and dropout.")
     var seed: UInt64 = 42
-    @Option(help: "Stop after N epochs without a better validation accuracy.")
+    @Option(help: "Stop after N epochs without a better validation score.")
     var patience: Int?
     @Option(help: "Also save the training state every N steps.")
     var checkpointSteps: Int?
@@ -58,11 +72,16 @@ struct Finetune: ParsableCommand {
         if let lr = learningRate, !(lr > 0 && lr.isFinite) { throw ValidationError("--learning-rate must be positive") }
         if let p = patience, p < 1 { throw ValidationError("--patience must be at least 1") }
         if let n = checkpointSteps, n < 1 { throw ValidationError("--checkpoint-steps must be at least 1") }
+        guard threshold > 0, threshold < 1 else { throw ValidationError("--threshold must be between 0 and 1") }
+        guard !labelSeparator.isEmpty else { throw ValidationError("--label-separator must not be empty") }
     }
 
     func run() throws {
         try reportingErrors {
             var options = FinetuneOptions()
+            options.task = task
+            options.labelSeparator = labelSeparator
+            options.threshold = threshold
             options.freezeEncoder = freezeEncoder
             options.epochs = epochs
             options.learningRate = learningRate
@@ -85,16 +104,19 @@ struct Finetune: ParsableCommand {
             tuner.onProgress = { bar.show($0) }
             tuner.onEpoch = { r in
                 bar.clear()
-                emit(String(format: "epoch %d/%d  train loss %.4f  validation loss %.4f  accuracy %.4f  macro-F1 %.4f  %.0f s%@",
-                            r.epoch, epochs, r.trainLoss, r.validationLoss, r.accuracy, r.macroF1, r.seconds, r.best ? "  (best, saved)" : ""))
-                log?.write(Data(String(format: "{\"epoch\":%d,\"train_loss\":%.6f,\"validation_loss\":%.6f,\"accuracy\":%.6f,\"macro_f1\":%.6f,\"best\":%@,\"seconds\":%.1f}\n",
-                                       r.epoch, r.trainLoss, r.validationLoss, r.accuracy, r.macroF1, r.best ? "true" : "false", r.seconds).utf8))
+                let figures = r.figures.map { String(format: "  %@ %.4f", $0.name, $0.value) }.joined()
+                emit(String(format: "epoch %d/%d  train loss %.4f  validation loss %.4f%@  %.0f s%@",
+                            r.epoch, epochs, r.trainLoss, r.validationLoss, figures, r.seconds, r.best ? "  (best, saved)" : ""))
+                let fields = r.figures.map { String(format: ",\"%@\":%.6f", $0.key, $0.value) }.joined()
+                log?.write(Data(String(format: "{\"epoch\":%d,\"train_loss\":%.6f,\"validation_loss\":%.6f%@,\"best\":%@,\"seconds\":%.1f}\n",
+                                       r.epoch, r.trainLoss, r.validationLoss, fields, r.best ? "true" : "false", r.seconds).utf8))
             }
             let summary = try tuner.run(train: URL(fileURLWithPath: dataset), validation: validation.map { URL(fileURLWithPath: $0) },
                                         output: URL(fileURLWithPath: output), resume: resume)
             bar.clear()
             if let best = summary.best {
-                FileHandle.standardError.write(Data("bert: wrote \(output) (epoch \(best.epoch), validation accuracy \(String(format: "%.4f", best.accuracy)); labels \(summary.labels.joined(separator: ", ")))\n".utf8))
+                let labels = task == .regression ? "" : "; labels \(summary.labels.joined(separator: ", "))"
+                FileHandle.standardError.write(Data("bert: wrote \(output) (epoch \(best.epoch), validation \(best.score.name) \(String(format: "%.4f", best.score.value))\(labels))\n".utf8))
             }
         }
     }

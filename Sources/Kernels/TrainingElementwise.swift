@@ -94,6 +94,55 @@ public enum TrainingKernels {
         return (loss / Double(rows), grad)
     }
 
+    /// Mean squared error of `count` predictions against targets, as torch.nn.MSELoss
+    /// (the mean over every value); writes dL/dx (count) when `grad` is given.
+    @discardableResult
+    public static func meanSquaredError(_ x: UnsafePointer<Float>, targets: [Float], count: Int,
+                                        grad: UnsafeMutablePointer<Float>?) -> Float {
+        var total = 0.0
+        let scale = 2 / Float(count)
+        for i in 0..<count {
+            let d = x[i] - targets[i]
+            total += Double(d) * Double(d)
+            grad?[i] = scale * d
+        }
+        return Float(total / Double(count))
+    }
+
+    /// Naive twin of `meanSquaredError`, in Double: (loss, dL/dx).
+    public static func naiveMeanSquaredError(_ x: [Double], targets: [Double]) -> (loss: Double, grad: [Double]) {
+        let n = Double(x.count)
+        return (zip(x, targets).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) / n, zip(x, targets).map { 2 * ($0 - $1) / n })
+    }
+
+    /// Mean binary cross-entropy of logits against targets in [0, 1], as
+    /// torch.nn.BCEWithLogitsLoss (max(x, 0) − x·y + log(1 + e^−|x|), the mean over every
+    /// value); writes dL/dx = (σ(x) − y) / count when `grad` is given.
+    @discardableResult
+    public static func binaryCrossEntropyWithLogits(_ x: UnsafePointer<Float>, targets: [Float], count: Int,
+                                                    grad: UnsafeMutablePointer<Float>?) -> Float {
+        var total = 0.0
+        let inv = 1 / Float(count)
+        for i in 0..<count {
+            let (v, y) = (x[i], targets[i])
+            total += Double(max(v, 0) - v * y + log1pf(expf(-abs(v))))
+            if let grad {
+                let s = v >= 0 ? 1 / (1 + expf(-v)) : expf(v) / (1 + expf(v))
+                grad[i] = (s - y) * inv
+            }
+        }
+        return Float(total / Double(count))
+    }
+
+    /// Naive twin of `binaryCrossEntropyWithLogits`, in Double, from the textbook form
+    /// −y·log σ(x) − (1 − y)·log(1 − σ(x)): (loss, dL/dx).
+    public static func naiveBinaryCrossEntropyWithLogits(_ x: [Double], targets: [Double]) -> (loss: Double, grad: [Double]) {
+        let n = Double(x.count)
+        let s = x.map { 1 / (1 + exp(-$0)) }
+        let loss = zip(s, targets).map { -$1 * log($0) - (1 - $1) * log(1 - $0) }.reduce(0, +) / n
+        return (loss, zip(s, targets).map { ($0 - $1) / n })
+    }
+
     /// One AdamW step over `count` values, as torch.optim.AdamW (decoupled weight decay,
     /// bias correction): p ← p·(1 − lr·λ); m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
     /// p ← p − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε). `step` counts from 1.

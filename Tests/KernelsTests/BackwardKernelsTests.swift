@@ -110,6 +110,38 @@ struct BackwardKernelsTests {
         #expect(relative(grad.map(Double.init), fd) < 1e-5)
     }
 
+    @Test mutating func meanSquaredErrorBackward() {
+        let x = random(7, scale: 3), y = random(7, scale: 3)
+        let naive = TrainingKernels.naiveMeanSquaredError(x, targets: y)
+        let fd = finiteDifferences(x, weights: [1]) { [TrainingKernels.naiveMeanSquaredError($0, targets: y).loss] }
+        #expect(relative(naive.grad, fd) < 1e-7)
+        var grad = [Float](repeating: 0, count: 7)
+        let loss = TrainingKernels.meanSquaredError(x.map(Float.init), targets: y.map(Float.init), count: 7, grad: &grad)
+        #expect(abs(Double(loss) - naive.loss) / naive.loss < 1e-6)
+        #expect(relative(grad.map(Double.init), fd) < 1e-5)
+    }
+
+    @Test mutating func binaryCrossEntropyBackward() {
+        let x = random(12, scale: 6), y = (0..<12).map { Double($0 % 3) / 2 }
+        let naive = TrainingKernels.naiveBinaryCrossEntropyWithLogits(x, targets: y)
+        let fd = finiteDifferences(x, weights: [1]) { [TrainingKernels.naiveBinaryCrossEntropyWithLogits($0, targets: y).loss] }
+        #expect(relative(naive.grad, fd) < 1e-6)
+        var grad = [Float](repeating: 0, count: 12)
+        let loss = TrainingKernels.binaryCrossEntropyWithLogits(x.map(Float.init), targets: y.map(Float.init), count: 12, grad: &grad)
+        #expect(abs(Double(loss) - naive.loss) / naive.loss < 1e-5)
+        #expect(relative(grad.map(Double.init), fd) < 1e-5)
+    }
+
+    /// Logits far from 0, where σ rounds to 0 or 1 in Float: the loss stays finite and exact
+    /// (max(x, 0) − x·y to within e^−|x|), the gradient σ(x) − y.
+    @Test func binaryCrossEntropyOfLargeLogits() {
+        let x: [Float] = [40, -40, 90, -90], y: [Float] = [0, 0, 1, 0.5]
+        var grad = [Float](repeating: 0, count: 4)
+        let loss = TrainingKernels.binaryCrossEntropyWithLogits(x, targets: y, count: 4, grad: &grad)
+        #expect(abs(Double(loss) - (40 + 0 + 0 + 45) / 4) < 1e-5)
+        #expect(zip(grad, [0.25, 0, 0, -0.125] as [Float]).allSatisfy { abs($0 - $1) < 1e-12 }, "\(grad)")
+    }
+
     /// A Linear's gradients are products (OpenBLAS, checked in KernelsTests) plus the bias
     /// gradient's column sums, checked here against finite differences of x·Wᵀ + b.
     @Test mutating func linearBackward() {

@@ -76,11 +76,11 @@ public struct ClassifierHead: @unchecked Sendable {
     /// A new head to train: the output weights normal(0, 0.02) from SplitMix64(seed + 1)
     /// (`initialClassifier`, as tools/finetune_reference.py draws them), a dense transform's
     /// from SplitMix64(seed + 3), biases zero.
-    init(new features: Features, labels: [String], hidden C: Int, seed: UInt64, pooler: Linear?,
+    init(new features: Features, problem: Problem = .singleLabel, labels: [String], hidden C: Int, seed: UInt64, pooler: Linear?,
          parameters w: WeightScope, dropout p: Float) throws {
         self.features = features
         self.labels = labels
-        problem = .singleLabel
+        self.problem = problem
         let L = labels.count
         let initial = initialClassifier(labels: L, hidden: C, seed: seed)
         if features.hasDense {

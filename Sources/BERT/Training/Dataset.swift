@@ -14,11 +14,16 @@ public struct Dataset: Sendable {
     public private(set) var labels: [String] = []
     /// The line each example starts on (1-based), for error messages.
     public private(set) var lines: [Int] = []
+    /// The label lists of JSON Lines rows whose label is an array (multi-label), by row.
+    private var labelArrays: [Int: [String]] = [:]
+    private let emptyLabels: Bool
 
     public var count: Int { texts.count }
 
-    public init(contentsOf url: URL) throws {
+    /// `emptyLabels`: a row may have an empty label (a multi-label row with no labels).
+    public init(contentsOf url: URL, emptyLabels: Bool = false) throws {
         self.url = url
+        self.emptyLabels = emptyLabels
         let path = url.path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
@@ -45,13 +50,45 @@ public struct Dataset: Sendable {
         d.pairs = pairs.map { p in indices.map { p[$0] } }
         d.labels = indices.map { labels[$0] }
         d.lines = indices.map { lines[$0] }
+        d.labelArrays = [:]
+        for (k, i) in indices.enumerated() { if let a = labelArrays[i] { d.labelArrays[k] = a } }
         return d
+    }
+
+    /// Each row's labels for a multi-label task: a JSON array as it is, otherwise the label
+    /// split on `separator` (blank parts dropped; an empty label is no labels, see `emptyLabels`).
+    public func labelLists(separator: String) -> [[String]] {
+        labels.indices.map { k in
+            labelArrays[k] ?? labels[k].components(separatedBy: separator)
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+    }
+
+    /// Each row's label for single-label classification; a JSON Lines label list is an error naming its line.
+    public func singleLabels() throws -> [String] {
+        if let k = labelArrays.keys.min() {
+            throw DatasetError.badRow(path: url.path, line: lines[k], reason: "the label is a list; several labels a row need --task multi-label")
+        }
+        return labels
+    }
+
+    /// Each row's label as a number, for regression; a row whose label is not one is an
+    /// error naming its line.
+    public func values() throws -> [Double] {
+        try labels.indices.map { k in
+            guard labelArrays[k] == nil, let v = Double(labels[k]), v.isFinite else {
+                throw DatasetError.badRow(path: url.path, line: lines[k], reason: "the label '\(labels[k])' is not a finite number, which regression needs")
+            }
+            return v
+        }
     }
 
     /// The distinct labels in class-id order: numerically when all are integers, else
     /// by code point.
-    public var labelSet: [String] {
-        let distinct = Array(Set(labels))
+    public var labelSet: [String] { Self.ordered(Set(labels)) }
+
+    /// Labels in class-id order: numerically when all are integers, else by code point.
+    static func ordered(_ distinct: Set<String>) -> [String] {
         if distinct.allSatisfy({ Int($0) != nil }) { return distinct.sorted { Int($0)! < Int($1)! } }
         return distinct.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
     }
@@ -63,7 +100,7 @@ public struct Dataset: Sendable {
         guard let text, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw DatasetError.badRow(path: path, line: line, reason: "the text is empty")
         }
-        guard let label, !label.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard let label, emptyLabels || !label.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw DatasetError.badRow(path: path, line: line, reason: "the label is empty")
         }
         texts.append(text)
@@ -116,17 +153,26 @@ public struct Dataset: Sendable {
             func string(_ v: Any?) -> String? {
                 switch v {
                 case let s as String: return s
-                case let n as NSNumber:  // an integer; not intValue, which reads 1e300 as Int.min
-                    return Int(exactly: n.doubleValue).map(String.init)
+                case let n as NSNumber:  // an integer as one; not intValue, which reads 1e300 as Int.min
+                    return Int(exactly: n.doubleValue).map(String.init) ?? (n.doubleValue.isFinite ? String(n.doubleValue) : nil)
                 default: return nil
                 }
             }
-            guard let label = string(value("label")) else {
-                throw DatasetError.badRow(path: path, line: line, reason: "the label must be a string or an integer")
+            var array: [String]? = nil
+            if let list = value("label") as? [Any] {
+                let items = list.map(string)
+                guard items.allSatisfy({ $0 != nil && !$0!.trimmingCharacters(in: .whitespaces).isEmpty }) else {
+                    throw DatasetError.badRow(path: path, line: line, reason: "a label list must hold non-empty strings or integers")
+                }
+                array = items.map { $0!.trimmingCharacters(in: .whitespaces) }
+            }
+            guard let label = array.map({ "[" + $0.joined(separator: ", ") + "]" }) ?? string(value("label")) else {
+                throw DatasetError.badRow(path: path, line: line, reason: "the label must be a string, a number or a list of labels")
             }
             guard let text = value(textKey) as? String else {
                 throw DatasetError.badRow(path: path, line: line, reason: "'\(textKey)' must be a string")
             }
+            if let array { labelArrays[texts.count] = array }
             try add(text: text, pair: sawPair ? value("text_pair") as? String : nil, label: label, line: line)
         }
     }

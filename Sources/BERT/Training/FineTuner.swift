@@ -9,13 +9,19 @@ public struct FinetuneOptions: Codable, Sendable, Equatable {
     /// --freeze-encoder's: a linear head on fixed, unit-length features wants larger steps.
     public static let defaultHeadLearningRate = 1e-2
 
+    /// What the head learns and the loss it learns it by.
+    public var task: FinetuneTask = .classification
+    /// Multi-label CSV/TSV: what joins a row's labels in its label column.
+    public var labelSeparator = ","
+    /// Multi-label: a label is predicted when its sigmoid reaches this (the validation figures).
+    public var threshold = 0.5
     public var freezeEncoder = false
     public var epochs = 3
     public var learningRate: Double?
     public var batchSize = 32
     public var maxLength = 128
     public var seed: UInt64 = 42
-    /// Stop after this many epochs without a better validation accuracy.
+    /// Stop after this many epochs without a better validation score (`EpochReport.score`).
     public var patience: Int?
     /// Save the training state every this many steps too (it is always saved after each epoch).
     public var checkpointSteps: Int?
@@ -28,15 +34,31 @@ public struct FinetuneOptions: Codable, Sendable, Equatable {
     }
 }
 
-/// One epoch's line: train loss, and loss, accuracy, macro-F1 on the validation rows.
+/// One named figure on the validation rows.
+public struct Figure: Codable, Sendable, Equatable {
+    public let name: String
+    public let value: Double
+    /// The name as a JSON key: "macro-F1" → "macro_f1".
+    public var key: String { name.lowercased().replacingOccurrences(of: "-", with: "_").replacingOccurrences(of: " ", with: "_") }
+}
+
+/// One epoch's line: train loss, and loss and the task's figures on the validation rows
+/// (classification: accuracy, macro-F1; regression: Spearman, Pearson, the loss being the
+/// MSE; multi-label: micro-F1, macro-F1, subset accuracy). The first figure picks the best epoch.
 public struct EpochReport: Codable, Sendable, Equatable {
     public let epoch: Int
     public let trainLoss: Double
     public let validationLoss: Double
-    public let accuracy: Double
-    public let macroF1: Double
+    public let figures: [Figure]
     public let best: Bool
     public let seconds: Double
+
+    /// The figure the best epoch is chosen by.
+    public var score: Figure { figures[0] }
+    public subscript(name: String) -> Double? { figures.first { $0.name == name }?.value }
+    /// Classification's figures (0 for the other tasks).
+    public var accuracy: Double { self["accuracy"] ?? 0 }
+    public var macroF1: Double { self["macro-F1"] ?? 0 }
 }
 
 /// Where a run is, for a progress bar.
@@ -109,7 +131,7 @@ public final class FineTuner {
         var lossSum = 0.0
         var lossCount = 0
         var history: [EpochReport] = []
-        var bestAccuracy: Double?
+        var bestScore: Double?
         var badEpochs = 0
         /// How many workers split each batch: their dropout masks differ, so a resumed run
         /// keeps the count it started with (nil in states saved before it was recorded: 1).
@@ -125,17 +147,12 @@ public final class FineTuner {
         let checkpoint = Self.checkpointURL(for: output)
 
         // Data: the training rows, and validation rows from a file or a seeded 10% split.
-        let trainSet = try Dataset(contentsOf: train)
-        let labels = trainSet.labelSet
-        guard labels.count >= 2 else { throw DatasetError.oneLabel(path: train.path, label: labels.first ?? "") }
+        let trainSet = try Dataset(contentsOf: train, emptyLabels: o.task == .multiLabel)
         var dataRNG = SplitMix64(seed: o.seed)
         let all: Dataset, trainIndices: [Int], validationIndices: [Int]
         var validationSet: Dataset? = nil
         if let validation {
-            let v = try Dataset(contentsOf: validation)
-            for (k, label) in v.labels.enumerated() where !labels.contains(label) {
-                throw DatasetError.unknownLabel(path: validation.path, line: v.lines[k], label: label, known: labels)
-            }
+            let v = try Dataset(contentsOf: validation, emptyLabels: o.task == .multiLabel)
             validationSet = v
             all = trainSet
             trainIndices = Array(0..<trainSet.count)
@@ -155,7 +172,8 @@ public final class FineTuner {
         let pairs: [String]? = (all.pairs != nil || validationSet?.pairs != nil)
             ? (all.pairs ?? Array(repeating: "", count: all.count)) + (validationSet.map { $0.pairs ?? Array(repeating: "", count: $0.count) } ?? [])
             : nil
-        let classIds = (all.labels + (validationSet?.labels ?? [])).map { labels.firstIndex(of: $0)! }
+        let targets = try TaskTargets(o, train: all, validation: validationSet)
+        let labels = targets.labels
 
         // The model.
         let tokenizer = try source.loadTokenizer()
@@ -168,6 +186,7 @@ public final class FineTuner {
         let checkpointFile = try SafetensorsFile(path: source.url.appendingPathComponent("model.safetensors").path)
         let features: ClassifierHead.Features = o.freezeEncoder ? .embedding : source.config.architecture.sequenceClassifier
         // The state: fresh, or the saved one (its weights are loaded once the model exists).
+        let problem = o.task.problem
         let fingerprint = Self.fingerprint(o, train: train, validation: validation, source: source, rows: texts.count, labels: labels)
         var state = State(fingerprint: fingerprint, dataRNG: dataRNG, dropoutRNG: SplitMix64(seed: o.seed &+ 2),
                           workers: workers)
@@ -181,10 +200,11 @@ public final class FineTuner {
             onStatus?("encoding \(encodings.count) examples once for the cached sentence embeddings")
             let embedder = try SentenceEmbedder(directory: source, precision: .fp32, context: context)  // training is fp32
             model = LinearHeadTraining(features: try embedder.embed(encodings: encodings, batchSize: 64),
-                                       classifier: initialClassifier(labels: labels.count, hidden: source.config.hiddenSize, seed: o.seed))
+                                       classifier: initialClassifier(labels: labels.count, hidden: source.config.hiddenSize, seed: o.seed),
+                                       problem: problem)
         } else {
             model = try SequenceClassifierTraining(config: source.config, checkpoint: checkpointFile,
-                                                   head: .new(features: features, labels: labels, seed: o.seed),
+                                                   head: .new(features: features, labels: labels, seed: o.seed, problem: problem),
                                                    encodings: encodings, padId: tokenizer.padId, dropout: o.dropout,
                                                    workers: state.workers ?? 1)
         }
@@ -197,8 +217,8 @@ public final class FineTuner {
         let schedule = LinearSchedule(totalSteps: o.epochs * stepsPerEpoch)
         let optimizer = Optimizer(model.parameters, learningRate: o.effectiveLearningRate, schedule: schedule, step: state.step)
         let writer = ClassifierDirectoryWriter(
-            source: source, labels: labels, features: features,
-            provenance: ["train": train.lastPathComponent, "epochs": o.epochs, "learning_rate": o.effectiveLearningRate,
+            source: source, labels: labels, features: features, problem: problem,
+            provenance: ["task": o.task.rawValue, "train": train.lastPathComponent, "epochs": o.epochs, "learning_rate": o.effectiveLearningRate,
                          "batch_size": o.batchSize, "max_length": o.maxLength, "seed": o.seed,
                          "freeze_encoder": o.freezeEncoder])
         let started = Date()
@@ -217,7 +237,7 @@ public final class FineTuner {
             while state.position < stepsPerEpoch {
                 let batch = Array(state.order[state.position * o.batchSize..<min((state.position + 1) * o.batchSize, state.order.count)])
                 var rng: SplitMix64? = o.dropout > 0 && !o.freezeEncoder ? state.dropoutRNG : nil
-                let (loss, _) = model.run(batch, labels: batch.map { classIds[$0] }, training: true, rng: &rng)
+                let (loss, _) = model.run(batch, targets: targets.rows(batch), training: true, rng: &rng)
                 if let rng { state.dropoutRNG = rng }
                 optimizer.apply()
                 state.step = optimizer.step
@@ -235,25 +255,24 @@ public final class FineTuner {
                     return summary(interrupted: true)
                 }
             }
-            let (validationLoss, metrics) = evaluate(model, validationIndices, classIds: classIds, labels: labels.count, encodings: encodings)
-            let improved = state.bestAccuracy.map { metrics.accuracy > $0 } ?? true
+            let (validationLoss, figures) = evaluate(model, validationIndices, targets: targets, encodings: encodings)
+            let improved = state.bestScore.map { figures[0].value > $0 } ?? true
             if improved {
                 try writer.write(tensors: outputTensors(model, checkpointFile), to: output)
-                state.bestAccuracy = metrics.accuracy
+                state.bestScore = figures[0].value
                 state.badEpochs = 0
             } else {
                 state.badEpochs += 1
             }
             let report = EpochReport(epoch: state.epoch + 1, trainLoss: state.lossSum / Double(max(state.lossCount, 1)),
-                                     validationLoss: validationLoss, accuracy: metrics.accuracy, macroF1: metrics.macroF1,
-                                     best: improved, seconds: Date().timeIntervalSince(started))
+                                     validationLoss: validationLoss, figures: figures, best: improved, seconds: Date().timeIntervalSince(started))
             state.history.append(report)
             state.epoch += 1
             state.order = []
             state.position = 0
             onEpoch?(report)
             if let patience = o.patience, state.badEpochs >= patience, state.epoch < o.epochs {
-                onStatus?("no better validation accuracy for \(patience) epoch(s): stopping early")
+                onStatus?("no better validation \(figures[0].name) for \(patience) epoch(s): stopping early")
                 break
             }
             if state.epoch < o.epochs { try saveState(state, model.parameters, to: checkpoint) }
@@ -263,24 +282,22 @@ public final class FineTuner {
         return summary(interrupted: false)
     }
 
-    /// Mean cross-entropy and metrics over `indices`, dropout off, in batches of similar length.
-    func evaluate(_ model: TrainableClassifier, _ indices: [Int], classIds: [Int], labels: Int, encodings: [Encoding])
-        -> (loss: Double, metrics: Metrics) {
+    /// The mean loss and the task's figures over `indices`, dropout off, in batches of similar length.
+    func evaluate(_ model: TrainableClassifier, _ indices: [Int], targets: TaskTargets, encodings: [Encoding])
+        -> (loss: Double, figures: [Figure]) {
         let sorted = indices.sorted { encodings[$0].count < encodings[$1].count }
-        var predictions: [Int: Int] = [:]
+        let L = model.labelCount
+        var logits: [Int: ArraySlice<Float>] = [:]
         var total = 0.0
         var noRNG: SplitMix64? = nil
         for start in stride(from: 0, to: sorted.count, by: 64) {
             let batch = Array(sorted[start..<min(start + 64, sorted.count)])
-            let (loss, logits) = model.run(batch, labels: batch.map { classIds[$0] }, training: false, rng: &noRNG)
+            let (loss, out) = model.run(batch, targets: targets.rows(batch), training: false, rng: &noRNG)
             total += Double(loss) * Double(batch.count)
-            for (b, e) in batch.enumerated() {
-                let row = logits[b * labels..<(b + 1) * labels]
-                predictions[e] = row.indices.max { row[$0] < row[$1] }! - b * labels
-            }
+            for (b, e) in batch.enumerated() { logits[e] = out[b * L..<(b + 1) * L] }
         }
-        let metrics = Metrics(predictions: indices.map { predictions[$0]! }, gold: indices.map { classIds[$0] }, classes: labels)
-        return (total / Double(max(indices.count, 1)), metrics)
+        let figures = targets.figures(logits: indices.map { Array(logits[$0]!) }, of: indices, threshold: options.threshold)
+        return (total / Double(max(indices.count, 1)), figures)
     }
 
     /// Every tensor of the output checkpoint: the trained ones, and for a frozen encoder

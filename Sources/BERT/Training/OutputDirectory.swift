@@ -138,6 +138,7 @@ struct ClassifierDirectoryWriter {
     let source: ModelDirectory
     let labels: [String]
     let features: ClassifierHead.Features
+    let problem: ClassifierHead.Problem
     let provenance: [String: Any]
 
     func write(tensors: [String: Tensor], to url: URL) throws {
@@ -148,7 +149,7 @@ struct ClassifierDirectoryWriter {
         }
         config["id2label"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { (String($0.offset), $0.element) })
         config["label2id"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, $0.offset) })
-        config["problem_type"] = ClassifierHead.Problem.singleLabel.rawValue
+        config["problem_type"] = problem.rawValue
         if features != .embedding {
             config["architectures"] = ["\(source.config.architecture.classPrefix(source.config))ForSequenceClassification"]
         }

