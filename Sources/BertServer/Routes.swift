@@ -41,7 +41,8 @@ enum Routes {
             response.headers[.contentType] = "text/plain; version=0.0.4"
             return response
         }
-        router.get("/openapi.json") { _, _ in JSONResponse.make(OpenAPIDocument.document) }
+        let document = JSONResponse.make(OpenAPIDocument.document(s.models, s.options))
+        router.get("/openapi.json") { _, _ in document }
         return router
     }
 }
