@@ -21,6 +21,8 @@ struct Serve: ParsableCommand {
     @Option(help: "Require Authorization: Bearer KEY on every route but /health.") var apiKey: String?
     @Flag(inversion: .prefixedNo, help: "Cut inputs over the model's length (else 422), unless a request says truncate.")
     var autoTruncate = true
+    @Option(help: "Seconds a connection may stay idle before it is closed.") var idleTimeout = 60
+    @Option(help: "Seconds a request body may take to arrive; past that, 408 and the connection closes.") var bodyTimeout = 30
 
     var options: ServerOptions {
         var o = ServerOptions(models: models.isEmpty ? ["all-MiniLM-L6-v2"] : models)
@@ -32,6 +34,8 @@ struct Serve: ParsableCommand {
         o.payloadLimit = payloadLimit
         o.apiKey = apiKey
         o.autoTruncate = autoTruncate
+        o.idleTimeout = idleTimeout
+        o.bodyTimeout = bodyTimeout
         o.precision = precision.precision
         return o
     }

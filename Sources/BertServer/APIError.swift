@@ -17,6 +17,8 @@ struct APIError: Error, Sendable {
         case notFound       // 404: no such route
         case unhealthy      // 503: a health forward pass failed, or the server is stopping
         case backend        // 500: inference failed
+        case timedOut       // 408: the body did not arrive within --body-timeout
+        case cancelled      // 499 (nginx's "client closed request"): nobody is left to read it
 
         var status: HTTPResponse.Status {
             switch self {
@@ -28,6 +30,8 @@ struct APIError: Error, Sendable {
             case .notFound: .notFound
             case .unhealthy: .serviceUnavailable
             case .backend: .internalServerError
+            case .timedOut: .requestTimeout
+            case .cancelled: .init(code: 499, reasonPhrase: "Client Closed Request")
             }
         }
 
@@ -37,6 +41,7 @@ struct APIError: Error, Sendable {
             case .malformed: "validation"
             case .tooLarge: "payload_limit"
             case .notFound: "not_found"
+            case .timedOut: "timeout"
             default: rawValue
             }
         }
@@ -46,7 +51,7 @@ struct APIError: Error, Sendable {
             switch self {
             case .unauthorized: "authentication_error"
             case .overloaded: "rate_limit_error"
-            case .backend, .unhealthy: "server_error"
+            case .backend, .unhealthy, .cancelled: "server_error"
             default: "invalid_request_error"
             }
         }

@@ -44,7 +44,8 @@ public final class BertHTTPServer: Sendable {
         let options = state.options
         let app = Application(
             router: Routes.router(state),
-            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(options.idleTimeout)))),
+            server: .http1(configuration: .init(additionalChannelHandlers: [state.connections.handler()],
+                                                idleTimeout: .seconds(Int64(options.idleTimeout)))),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "bert-serve"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? options.port

@@ -130,6 +130,7 @@ final class InferenceEngine: @unchecked Sendable {
                 condition.lock()
                 if stopping || Task.isCancelled {
                     condition.unlock()
+                    if !stopping { metrics.cancelledInputs.increment(by: encodings.count) }
                     collector.fail(stopping ? APIError(kind: .unhealthy, message: "the server is shutting down") : CancellationError())
                     return
                 }
@@ -158,6 +159,7 @@ final class InferenceEngine: @unchecked Sendable {
         queue.removeAll { $0.request == request }
         metrics.queueSize.record(queue.count)
         condition.unlock()
+        metrics.cancelledInputs.increment(by: dropped.count)
         dropped.first?.collector.fail(CancellationError())
     }
 

@@ -1,16 +1,41 @@
 import Foundation
 
-/// The OpenAPI 3.0 description of every route, served at /openapi.json. The tests check
-/// each documented operation against the server's real answers.
+/// The OpenAPI 3.0 description of every route of one server, served at /openapi.json: a
+/// request valid by it is one this server accepts (the served models' names, batch sizes
+/// within --max-client-batch-size, ids within the vocabulary, dimensions within the width),
+/// so that a property-based client (tools/serve/schema_check, schemathesis) can hold the
+/// server to "valid is answered, invalid is refused, never a 5xx". The tests check each
+/// documented operation against the server's real answers.
 enum OpenAPIDocument {
     private static func ref(_ name: String) -> [String: Any] { ["$ref": "#/components/schemas/\(name)"] }
     private static func array(_ items: [String: Any]) -> [String: Any] { ["type": "array", "items": items] }
+    /// A non-empty array of at most `max` items.
+    private static func array(_ items: [String: Any], max: Int) -> [String: Any] {
+        ["type": "array", "items": items, "minItems": 1, "maxItems": max]
+    }
+    private static func integer(_ range: ClosedRange<Int>) -> [String: Any] {
+        ["type": "integer", "minimum": range.lowerBound, "maximum": range.upperBound]
+    }
+    /// `model`: one of the served models able to answer `kind`.
+    private static func model(_ models: ModelSet, _ kind: ServedModel.Kind?) -> [String: Any] {
+        let names = models.models.filter { kind.map($0.serves) ?? true }.map(\.name)
+        return names.isEmpty ? ["type": "string", "description": "no model served here answers this route"]
+                             : ["type": "string", "enum": names]
+    }
     private static var string: [String: Any] { ["type": "string"] }
     private static var number: [String: Any] { ["type": "number"] }
     private static var integer: [String: Any] { ["type": "integer"] }
     private static var boolean: [String: Any] { ["type": "boolean"] }
+    /// An object; a field it does not require may also be null, which means absent (as
+    /// TEI's serde and our decoding both read it).
     private static func object(_ properties: [String: [String: Any]], required: [String] = []) -> [String: Any] {
-        var o: [String: Any] = ["type": "object", "properties": properties]
+        var fields = properties
+        for (name, p) in properties where !required.contains(name) {
+            var field = p.merging(["nullable": true]) { a, _ in a }
+            if let values = p["enum"] as? [Any] { field["enum"] = values + [NSNull()] }  // OpenAPI 3.0: null must be listed too
+            fields[name] = field
+        }
+        var o: [String: Any] = ["type": "object", "properties": fields]
         if !required.isEmpty { o["required"] = required }
         return o
     }
@@ -30,50 +55,73 @@ enum OpenAPIDocument {
 
     static let inference = [400, 413, 422, 429]
 
-    static var document: [String: Any] {
-        let textInput = oneOf(string, array(integer))
-        let inputs = oneOf(string, array(integer), array(textInput))
-        let truncation: [String: [String: Any]] = ["truncate": boolean, "truncation_direction": ["type": "string", "enum": ["right", "Right"]],
-                                                   "model": string]
-        let embed = object(truncation.merging(["inputs": inputs, "normalize": boolean, "dimensions": integer]) { a, _ in a }, required: ["inputs"])
+    static func document(_ models: ModelSet, _ options: ServerOptions) -> [String: Any] {
+        let batch = options.maxClientBatchSize
+        let all = models.models
+        let embedders = all.filter { $0.serves(.embedding) }
+        // Token ids (and lengths) that every model able to answer takes: a request may name any
+        // of them. Ids as inputs reach only the embedding routes; /decode takes any model.
+        let vocab = all.map(\.config.vocabSize).min()! - 1
+        let capable = embedders.isEmpty ? all : embedders
+        let id = integer(0...(capable.map(\.config.vocabSize).min()! - 1))
+        // Over the model's length, ids are cut under --auto-truncate and refused without it.
+        let ids: [String: Any] = options.autoTruncate ? ["type": "array", "items": id, "minItems": 1]
+                                                      : array(id, max: capable.map(\.maxLength).min()!)
+        let width = embedders.map(\.config.hiddenSize).min() ?? 1
+        let textInput = oneOf(string, ids)
+        let inputs = oneOf(string, ids, array(textInput, max: batch))
+        func truncation(_ kind: ServedModel.Kind?) -> [String: [String: Any]] {
+            ["truncate": boolean, "truncation_direction": ["type": "string", "enum": ["right", "Right"]], "model": model(models, kind)]
+        }
+        let embed = object(truncation(.embedding).merging(["inputs": inputs, "normalize": boolean, "dimensions": integer(1...width)]) { a, _ in a },
+                           required: ["inputs"])
+        let embedAll = object(truncation(.embedding).merging(["inputs": inputs]) { a, _ in a }, required: ["inputs"])
         let prediction = array(object(["label": string, "score": number], required: ["label", "score"]))
-        let predictInputs = oneOf(string, array(string), array(array(string)))
+        let pair = ["type": "array", "items": string, "minItems": 1, "maxItems": 2] as [String: Any]
+        let predictInputs = oneOf(string, pair, array(pair, max: batch))
         let rank = object(["index": integer, "score": number, "text": string], required: ["index", "score"])
         let token = object(["id": integer, "text": string, "special": boolean,
                             "start": ["type": "integer", "nullable": true], "stop": ["type": "integer", "nullable": true]],
                            required: ["id", "text", "special", "start", "stop"])
-        let cohereRequest = object(["query": string, "documents": array(oneOf(string, object(["text": string], required: ["text"]))),
-                                    "top_n": integer, "return_documents": boolean, "model": string], required: ["query", "documents"])
+        let cohereRequest = object(["query": string, "documents": array(oneOf(string, object(["text": string], required: ["text"])), max: batch - 1),
+                                    "top_n": ["type": "integer", "minimum": 1], "return_documents": boolean, "model": model(models, .reranker)],
+                                   required: ["query", "documents"])
         let cohereResponse = object([
             "id": string, "model": string, "usage": object(["total_tokens": integer]),
             "results": array(object(["index": integer, "relevance_score": number, "document": object(["text": string])],
                                     required: ["index", "relevance_score"])),
         ], required: ["results"])
-        let openAIRequest = object(["input": inputs, "model": string, "encoding_format": ["type": "string", "enum": ["float", "base64"]],
-                                    "dimensions": integer, "user": string], required: ["input"])
+        let openAIRequest = object(["input": inputs, "model": model(models, .embedding), "encoding_format": ["type": "string", "enum": ["float", "base64"]],
+                                    "dimensions": integer(1...width), "user": string], required: ["input"])
         let openAIResponse = object([
             "object": string, "model": string,
             "data": array(object(["object": string, "index": integer, "embedding": oneOf(array(number), string)],
                                  required: ["object", "index", "embedding"])),
             "usage": object(["prompt_tokens": integer, "total_tokens": integer], required: ["prompt_tokens", "total_tokens"]),
         ], required: ["object", "data", "model", "usage"])
+        let predict = object(truncation(.classifier).merging(["inputs": predictInputs, "raw_scores": boolean]) { a, _ in a }, required: ["inputs"])
+        let rerank = object(truncation(.reranker).merging(["query": string, "texts": array(string, max: batch - 1), "raw_scores": boolean,
+                                                           "return_text": boolean]) { a, _ in a }, required: ["query", "texts"])
+        let first: [String: Any] = switch all[0].kind {
+        case .embedding: embed
+        case .classifier: predict
+        case .reranker: rerank
+        }
         let paths: [String: Any] = [
             "/embed": ["post": operation("Sentence embeddings", request: embed, ok: array(array(number)), errors: inference)],
-            "/embed_all": ["post": operation("Every token's last hidden state", request: embed, ok: array(array(array(number))), errors: inference)],
+            "/embed_all": ["post": operation("Every token's last hidden state", request: embedAll, ok: array(array(array(number))), errors: inference)],
             "/similarity": ["post": operation("Cosine similarity of a sentence to others", request: object([
-                "inputs": object(["source_sentence": string, "sentences": array(string)], required: ["source_sentence", "sentences"]),
-                "parameters": object(truncation), "model": string], required: ["inputs"]), ok: array(number), errors: inference)],
-            "/predict": ["post": operation("Classify texts or text pairs", request: object(truncation.merging(
-                ["inputs": predictInputs, "raw_scores": boolean]) { a, _ in a }, required: ["inputs"]),
+                "inputs": object(["source_sentence": string, "sentences": array(string, max: batch - 1)], required: ["source_sentence", "sentences"]),
+                "parameters": object(truncation(.embedding).filter { $0.key != "model" }), "model": model(models, .embedding)], required: ["inputs"]), ok: array(number), errors: inference)],
+            "/predict": ["post": operation("Classify texts or text pairs", request: predict,
                 ok: oneOf(prediction, array(prediction)), errors: inference)],
-            "/rerank": ["post": operation("Rank texts by relevance to a query", request: object(truncation.merging(
-                ["query": string, "texts": array(string), "raw_scores": boolean, "return_text": boolean]) { a, _ in a },
-                required: ["query", "texts"]), ok: array(rank), errors: inference)],
-            "/tokenize": ["post": operation("Tokens with offsets", request: object(["inputs": oneOf(string, array(string)),
-                "add_special_tokens": boolean, "model": string], required: ["inputs"]), ok: array(array(token)), errors: [400, 413, 422])],
-            "/decode": ["post": operation("Token ids back to text (WordPiece)", request: object(["ids": oneOf(array(integer), array(array(integer))),
-                "skip_special_tokens": boolean, "model": string], required: ["ids"]), ok: array(string), errors: [400, 413, 422])],
-            "/": ["post": operation("The first model's own route (/embed, /predict or /rerank)", request: ["type": "object"],
+            "/rerank": ["post": operation("Rank texts by relevance to a query", request: rerank, ok: array(rank), errors: inference)],
+            "/tokenize": ["post": operation("Tokens with offsets", request: object(["inputs": oneOf(string, array(string, max: batch)),
+                "add_special_tokens": boolean, "model": model(models, nil)], required: ["inputs"]), ok: array(array(token)), errors: [400, 413, 422])],
+            "/decode": ["post": operation("Token ids back to text (WordPiece)", request: object([
+                "ids": oneOf(array(integer(0...vocab), max: batch), array(array(integer(0...vocab), max: batch), max: batch)),
+                "skip_special_tokens": boolean, "model": model(models, nil)], required: ["ids"]), ok: array(string), errors: [400, 413, 422])],
+            "/": ["post": operation("The first model's own route (/embed, /predict or /rerank)", request: first,
                                     ok: oneOf(array(array(number)), prediction, array(prediction), array(rank)), errors: inference)],
             "/v1/embeddings": ["post": operation("OpenAI embeddings", request: openAIRequest, ok: openAIResponse, errors: inference, openAI: true)],
             "/v1/rerank": ["post": operation("Cohere / Jina rerank", request: cohereRequest, ok: cohereResponse, errors: inference, openAI: true)],

@@ -5,7 +5,7 @@ import Logging
 import NIOCore
 
 /// What a route hands back: the response and, for inference routes, where the time went.
-struct RouteResult {
+struct RouteResult: Sendable {
     var response: Response
     var timings: Timings?
     var tokens = 0
@@ -13,23 +13,24 @@ struct RouteResult {
 }
 
 extension ServerState {
-    /// Runs one route: reads the body within --payload-limit (413), calls `body`, answers
-    /// any `APIError` in the route's shape, adds TEI's timing headers, records the metrics
-    /// and logs one line.
-    func handle(_ route: String, _ request: Request, _ body: (Data) async throws -> RouteResult) async -> Response {
+    /// Runs one route: reads the body within --payload-limit (413) and --body-timeout, calls
+    /// `body` (cancelled if the client's connection closes first), answers any `APIError` in
+    /// the route's shape, adds TEI's timing headers, records the metrics and logs one line.
+    func handle(_ route: String, _ request: Request, _ context: ServeContext,
+                _ body: @escaping @Sendable (Data) async throws -> RouteResult) async -> Response {
         let clock = ContinuousClock()
         let start = clock.now
         let shape = ErrorShape(path: request.uri.path)
         var result: RouteResult
         var failure: APIError?
         do {
-            let data = try await readBody(request)
-            result = try await body(data)
+            let data = try await readBody(request, context.channel)
+            result = try await connections.run(on: context.channel) { try await body(data) }
         } catch let error as APIError {
             failure = error
             result = RouteResult(response: shape.response(error))
         } catch is CancellationError {
-            failure = APIError(kind: .backend, message: "the request was cancelled")
+            failure = APIError(kind: .cancelled, message: "the request was cancelled: its client disconnected")
             result = RouteResult(response: shape.response(failure!))
         } catch {
             failure = APIError(kind: .backend, message: "\(error)")
@@ -62,13 +63,29 @@ extension ServerState {
         return result.response
     }
 
-    private func readBody(_ request: Request) async throws -> Data {
-        let limit = options.payloadLimit
+    /// The body, within --payload-limit (413) and --body-timeout seconds (408, and the
+    /// connection's input is closed, so that a client trickling bytes cannot hold it).
+    private func readBody(_ request: Request, _ channel: any Channel) async throws -> Data {
+        let limit = options.payloadLimit, seconds = options.bodyTimeout
         let tooLarge = APIError(kind: .tooLarge, message: "the request body is over --payload-limit \(limit) bytes; send fewer or shorter inputs")
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw tooLarge }
         do {
-            var buffer = try await request.body.collect(upTo: limit)
-            return Data(buffer.readBytes(length: buffer.readableBytes) ?? [])
+            return try await withThrowingTaskGroup(of: Data?.self) { group in
+                group.addTask {
+                    var buffer = try await request.body.collect(upTo: limit)
+                    return Data(buffer.readBytes(length: buffer.readableBytes) ?? [])
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(seconds))
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let body = try await group.next() ?? nil else {
+                    channel.close(mode: .input, promise: nil)
+                    throw APIError(kind: .timedOut, message: "the request body did not arrive within --body-timeout \(seconds) s")
+                }
+                return body
+            }
         } catch is NIOTooManyBytesError {
             throw tooLarge
         }

@@ -3,11 +3,11 @@ import Hummingbird
 
 /// Every route and the function that answers it.
 enum Routes {
-    static func router(_ s: ServerState) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    static func router(_ s: ServerState) -> Router<ServeContext> {
+        let router = Router(context: ServeContext.self)
         router.add(middleware: Gatekeeper(apiKey: s.options.apiKey))
         func post(_ path: RouterPath, _ name: String, _ body: @escaping @Sendable (ServerState, Data) async throws -> RouteResult) {
-            router.post(path) { request, _ in await s.handle(name, request) { try await body(s, $0) } }
+            router.post(path) { request, context in await s.handle(name, request, context) { try await body(s, $0) } }
         }
         post("/embed", "embed") { try await $0.embed($1) }
         post("/embed_all", "embed_all") { try await $0.embedAll($1) }
@@ -28,20 +28,21 @@ enum Routes {
             case .reranker: try await s.rerank(data)
             }
         }
-        router.get("/health") { request, _ in
-            await s.handle("health", request) { _ in
+        router.get("/health") { request, context in
+            await s.handle("health", request, context) { _ in
                 try await s.healthCheck()
                 return RouteResult(response: Response(status: .ok))
             }
         }
-        router.get("/info") { request, _ in await s.handle("info", request) { _ in try s.info(request) } }
-        router.get("/v1/models") { request, _ in await s.handle("models", request) { _ in s.listModels() } }
+        router.get("/info") { request, context in await s.handle("info", request, context) { _ in try s.info(request) } }
+        router.get("/v1/models") { request, context in await s.handle("models", request, context) { _ in s.listModels() } }
         router.get("/metrics") { request, _ in
             var response = JSONResponse.make(data: Data(s.metrics.text().utf8))
             response.headers[.contentType] = "text/plain; version=0.0.4"
             return response
         }
-        router.get("/openapi.json") { _, _ in JSONResponse.make(OpenAPIDocument.document) }
+        let document = JSONResponse.make(OpenAPIDocument.document(s.models, s.options))
+        router.get("/openapi.json") { _, _ in document }
         return router
     }
 }

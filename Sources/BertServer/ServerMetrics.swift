@@ -13,6 +13,9 @@ final class ServerMetrics: Sendable {
     /// Inputs holding a permit (queued or running); not one of TEI's.
     let admitted: CoreMetrics.Gauge
     let admittedTotal: CoreMetrics.Counter
+    /// Inputs never run because their request was cancelled (its client disconnected): dropped
+    /// from the queue, or refused on the way in.
+    let cancelledInputs: CoreMetrics.Counter
 
     init() {
         registry = PrometheusCollectorRegistry()
@@ -32,6 +35,7 @@ final class ServerMetrics: Sendable {
         batchTokens = CoreMetrics.Recorder(label: "te_batch_next_tokens", aggregate: true, factory: factory)
         admitted = CoreMetrics.Gauge(label: "bert_inputs_admitted", factory: factory)
         admittedTotal = CoreMetrics.Counter(label: "bert_inputs_admitted_total", factory: factory)
+        cancelledInputs = CoreMetrics.Counter(label: "bert_inputs_cancelled_total", factory: factory)
     }
 
     /// One finished request on `route`: counts, and on success its timings.

@@ -22,6 +22,8 @@ public struct ServerOptions: Sendable {
     public var precision: Precision?
     /// Seconds a connection may stay idle before it is closed.
     public var idleTimeout = 60
+    /// Seconds a request body may take to arrive; past that, 408 and the connection closes.
+    public var bodyTimeout = 30
 
     public init(models: [String]) { self.models = models }
 
@@ -33,6 +35,8 @@ public struct ServerOptions: Sendable {
         if maxConcurrentRequests < 1 { return "--max-concurrent-requests must be positive" }
         if maxClientBatchSize < 1 { return "--max-client-batch-size must be positive" }
         if payloadLimit < 1 { return "--payload-limit must be positive" }
+        if idleTimeout < 1 { return "--idle-timeout must be positive" }
+        if bodyTimeout < 1 { return "--body-timeout must be positive" }
         if let k = apiKey, k.isEmpty { return "--api-key must not be empty" }
         return nil
     }

@@ -11,6 +11,7 @@ final class ServerState: Sendable {
     let permits: Permits
     let metrics: ServerMetrics
     let logger: Logger
+    let connections = ConnectionWatch()
 
     init(options: ServerOptions, models: ModelSet, metrics: ServerMetrics, logger: Logger) {
         self.options = options
