@@ -48,7 +48,7 @@ def ensure_tools():
         say("installing fastapi and uvicorn into .venv-golden")
         subprocess.run([GOLDEN_PY, "-m", "pip", "install", "--quiet", "fastapi", "uvicorn"], check=True)
     py = os.path.join(INFINITY_VENV, "bin", "python")
-    if subprocess.run([py, "-c", "import infinity_emb"], capture_output=True).returncode != 0:
+    if not os.path.exists(py) or subprocess.run([py, "-c", "import infinity_emb"], capture_output=True).returncode != 0:
         say(f"installing infinity-emb 0.0.78 into {INFINITY_VENV} (once)")
         subprocess.run([sys.executable, "-m", "venv", INFINITY_VENV], check=True)
         subprocess.run([py, "-m", "pip", "install", "--quiet", "torch==2.13.0+cpu", "infinity-emb[server,torch]==0.0.78",
