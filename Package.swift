@@ -21,7 +21,13 @@ let package = Package(
             name: "COpenBLAS",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        .target(name: "Kernels", dependencies: ["COpenBLAS"]),
+        // oneDNN (Debian's libdnnl-dev, built on OpenMP) behind C functions: the bf16 and int8
+        // weight products, weights prepacked once.
+        .target(
+            name: "CDNNL",
+            linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]
+        ),
+        .target(name: "Kernels", dependencies: ["COpenBLAS", "CDNNL"]),
         // libsentencepiece (C++) behind extern "C" functions: no other target needs C++ interop.
         .target(
             name: "CSentencePiece",

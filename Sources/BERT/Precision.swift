@@ -9,24 +9,31 @@ import Kernels
 ///
 /// - `fp32`: the default; matches PyTorch within 1e-5 on embeddings.
 /// - `bf16`: weights rounded once to bfloat16 at load, activations before each product,
-///   fp32 accumulation (OpenBLAS `cblas_sbgemm`, avx512_bf16): about twice the product
-///   rate, embeddings within cosine 0.9999 of fp32. Needs the library that
-///   `tools/build_openblas_bf16` builds (see `BF16` in Kernels).
+///   fp32 accumulation (oneDNN matmul, avx512_bf16): about twice the product rate,
+///   embeddings within cosine 0.9999 of fp32 (see `BF16` in Kernels).
+/// - `int8`: weights quantized once at load per output channel (Int8, symmetric),
+///   activations per row before each product (UInt8 with a zero point), Int32 sums on VNNI
+///   (oneDNN, avx512_vnni), dequantized to fp32 (see `Int8Products` in Kernels).
 public enum Precision: String, Sendable, CaseIterable {
-    case fp32, bf16
+    case fp32, bf16, int8
 
-    /// `BERT_PRECISION` when set (fp32 or bf16), else fp32.
+    /// `BERT_PRECISION` when set (fp32, bf16 or int8), else fp32.
     public static func fromEnvironment() throws -> Precision {
         guard let value = ProcessInfo.processInfo.environment["BERT_PRECISION"], !value.isEmpty else { return .fp32 }
         guard let precision = Precision(rawValue: value.lowercased()) else {
-            throw ModelError.invalidOption(name: "BERT_PRECISION", reason: "is '\(value)'; use fp32 or bf16")
+            throw ModelError.invalidOption(name: "BERT_PRECISION", reason: "is '\(value)'; use fp32, bf16 or int8")
         }
         return precision
     }
 
     /// Throws, saying what to do, when this precision cannot run on this machine.
     public func check() throws {
-        guard self == .bf16 else { return }
-        do { try BF16.check() } catch { throw ModelError.precisionUnavailable(precision: rawValue, reason: error.description) }
+        do {
+            switch self {
+            case .fp32: return
+            case .bf16: try BF16.check()
+            case .int8: try Int8Products.check()
+            }
+        } catch { throw ModelError.precisionUnavailable(precision: rawValue, reason: error.description) }
     }
 }

@@ -23,7 +23,7 @@ public final class SentenceEmbedder: @unchecked Sendable {
     ///   - model: a model directory, or a name under models/ (see `ModelDirectory`).
     ///   - pooling: overrides the model's pooling.
     ///   - normalize: overrides whether vectors are scaled to unit length.
-    ///   - precision: fp32 or bf16 weight products; default `BERT_PRECISION`, else fp32.
+    ///   - precision: fp32, bf16 or int8 weight products; default `BERT_PRECISION`, else fp32.
     ///   - context: the threads to run on; a new one (`ExecutionContext()`) when not given.
     public convenience init(model: String = "all-MiniLM-L6-v2", pooling: Pooling? = nil, normalize: Bool? = nil,
                             precision: Precision? = nil, context: ExecutionContext? = nil) throws {

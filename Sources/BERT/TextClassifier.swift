@@ -31,7 +31,7 @@ public final class TextClassifier: @unchecked Sendable {
     public let context: ExecutionContext
     let encoder: Encoder
 
-    /// `precision`: fp32 or bf16 weight products; default `BERT_PRECISION`, else fp32.
+    /// `precision`: fp32, bf16 or int8 weight products; default `BERT_PRECISION`, else fp32.
     /// `context`: the threads to run on; a new one when not given.
     public convenience init(model: String, precision: Precision? = nil, context: ExecutionContext? = nil) throws {
         try self.init(directory: ModelDirectory(resolving: model), precision: precision, context: context)

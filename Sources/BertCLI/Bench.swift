@@ -81,7 +81,7 @@ struct Bench: ParsableCommand {
             let fields: [(String, String)] = [
                 ("core", JSON.string(BLAS.coreName)),
                 ("precision", JSON.string(embedder.precision.rawValue)),
-                ("bf16_core", embedder.precision == .bf16 ? BF16.library.map { JSON.string($0.core) } ?? "null" : "null"),
+                ("product_engine", embedder.precision == .fp32 ? JSON.string("OpenBLAS " + BLAS.coreName) : JSON.string("oneDNN " + DNNL.version)),
                 ("blas_threads", "\(BLAS.threads)"),
                 ("workers", "\(embedder.context.workers)"),
                 ("blas_threads_per_worker", "1"),

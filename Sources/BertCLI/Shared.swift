@@ -15,8 +15,8 @@ struct ModelOptions: ParsableArguments {
 /// `--precision`, for the verbs that run the encoder forward (not finetune: training is fp32).
 struct PrecisionOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "Arithmetic of the encoder's weight products: fp32, or bf16 (faster, cosine ≥ 0.9999 to fp32).",
-        discussion: "Default: $BERT_PRECISION, else fp32. bf16 needs a CPU with avx512_bf16 and the library tools/build_openblas_bf16 builds."))
+        "Arithmetic of the encoder's weight products: fp32, bf16 (faster, cosine ≥ 0.9999 to fp32) or int8 (fastest, cosine ≥ 0.999).",
+        discussion: "Default: $BERT_PRECISION, else fp32. bf16 needs a CPU with avx512_bf16, int8 one with avx512_vnni (both run on oneDNN)."))
     var precision: Precision?
 }
 

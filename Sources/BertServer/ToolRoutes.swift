@@ -73,7 +73,7 @@ extension ServerState {
         case .classifier(let k): k.precision.rawValue
         }
         return [
-            "model_id": c.runtime.source ?? model.name, "model_sha": NSNull(), "model_dtype": precision == "bf16" ? "bfloat16" : "float32",
+            "model_id": c.runtime.source ?? model.name, "model_sha": NSNull(), "model_dtype": precision == "bf16" ? "bfloat16" : precision == "int8" ? "int8" : "float32",
             "served_model_name": model.name, "model_type": modelType,
             "max_concurrent_requests": options.maxConcurrentRequests, "max_input_length": model.maxLength,
             "max_batch_tokens": options.maxBatchTokens, "max_batch_requests": NSNull(),

@@ -18,17 +18,20 @@ struct PrecisionCommandTests {
         return (process.terminationStatus, String(decoding: stderr, as: UTF8.self))
     }
 
-    @Test func bf16WithoutItsLibrarySaysWhatToRun() throws {
-        let r = try Self.run(["embed", "--precision", "bf16", "A man is eating food."],
-                             environment: ["BERT_BF16_BLAS": "/nonexistent/libopenblas_bf16.so"])
+    /// oneDNN limited to AVX2 (ONEDNN_MAX_CPU_ISA) stands for a CPU without avx512_bf16 and VNNI.
+    @Test(arguments: [("bf16", "avx512_bf16"), ("int8", "VNNI (avx512_vnni")])
+    func lowPrecisionOnACPUWithoutItSaysSo(precision: String, needs: String) throws {
+        let r = try Self.run(["embed", "--precision", precision, "A man is eating food."],
+                             environment: ["ONEDNN_MAX_CPU_ISA": "AVX2"])
         #expect(r.status == 1)
-        #expect(r.stderr.contains("precision bf16 is not available here"), "\(r.stderr)")
-        #expect(r.stderr.contains("tools/build_openblas_bf16") || r.stderr.contains("avx512_bf16"), "\(r.stderr)")
+        #expect(r.stderr.contains("precision \(precision) is not available here"), "\(r.stderr)")
+        #expect(r.stderr.contains(needs) && r.stderr.contains("use fp32"), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
     }
 
     @Test func unknownPrecisionInTheEnvironmentIsAnError() throws {
         let r = try Self.run(["embed", "A man is eating food."], environment: ["BERT_PRECISION": "fp8"])
         #expect(r.status == 1)
-        #expect(r.stderr.contains("BERT_PRECISION is 'fp8'; use fp32 or bf16"), "\(r.stderr)")
+        #expect(r.stderr.contains("BERT_PRECISION is 'fp8'; use fp32, bf16 or int8"), "\(r.stderr)")
     }
 }

@@ -2,10 +2,10 @@ import Foundation
 @testable import Kernels
 import Testing
 
-/// The bf16 kernels: rounding against its naive twin, bit for bit; sbgemm against its naive
+/// The bf16 kernels: rounding against its naive twin, bit for bit; oneDNN's product against its naive
 /// twin and against the fp32 product, within bounds that follow from the rounding.
-/// The products need the library of tools/build_openblas_bf16 (tools/setup builds it):
-/// without it they fail, saying so; only a CPU without avx512_bf16 skips them.
+/// The products run on oneDNN (tools/setup installs libdnnl-dev); on a CPU without avx512_bf16
+/// they fail, saying so.
 @Suite(.serialized) struct BF16Tests {
     var rng = SplitMix(seed: 11)
 
@@ -14,7 +14,7 @@ import Testing
     }
 
     func requireLibrary() throws {
-        do { try BF16.check() } catch { throw LibraryMissing(description: "\(error) (tools/setup runs tools/build_openblas_bf16)") }
+        do { try BF16.check() } catch { throw LibraryMissing(description: "\(error)") }
     }
 
     struct LibraryMissing: Error, CustomStringConvertible { let description: String }
@@ -42,26 +42,42 @@ import Testing
         #expect(zip(x, fast).allSatisfy { $0.isNaN == BF16.float($1).isNaN })
     }
 
+    /// oneDNN's product (rows cut into pieces of 256, 128, …, 1: 300 = 256 + 32 + 8 + 4, and
+    /// 37 = 32 + 4 + 1) against the naive twin on the same bf16 inputs, whole and for a range
+    /// of the weight's rows written into wider output rows, accumulating (beta 1) and not.
     @Test mutating func productMatchesNaiveOnTheSameBF16Inputs() throws {
         try requireLibrary()
-        let (m, n, k, ldc) = (37, 45, 389, 50)
-        let a = random(m * k), w = random(n * k, scale: 0.1), c0 = random(m * ldc)
-        var a16 = [UInt16](repeating: 0, count: a.count), w16 = [UInt16](repeating: 0, count: w.count)
-        BF16.convert(a, into: &a16, count: a.count)
-        BF16.convert(w, into: &w16, count: w.count)
-        var fast = c0, slow = c0
-        BF16.multiply(a16, w16, into: &fast, m: m, n: n, k: k, beta: 1, ldc: ldc)
-        BF16.naiveMultiply(a16, w16, into: &slow, m: m, n: n, k: k, beta: 1, ldc: ldc)
-        // Products of bf16 values are exact in fp32; only fp32 accumulation differs: k·2⁻²³·Σ|a||w|.
-        var worst = 0.0
-        for i in 0..<m {
-            for j in 0..<n {
-                let scale = (0..<k).reduce(0.0) { $0 + abs(Double(BF16.float(a16[i * k + $1])) * Double(BF16.float(w16[j * k + $1]))) }
-                worst = max(worst, abs(Double(fast[i * ldc + j] - slow[i * ldc + j])) / (Double(k) * 0x1p-23 * scale + 1e-30))
+        let (n, k, ldc) = (45, 389, 50)
+        let w = Stable(random(n * k, scale: 0.1))
+        let weight = try BF16Matrix(converting: w.pointer, rows: n, cols: k)
+        for m in [1, 37, 300] {
+            let a = random(m * k), c0 = random(m * ldc)
+            for (part, beta) in [(0..<n, Float(1)), (5..<40, 1), (0..<n, 0)] {
+                var fast = c0
+                fast.withUnsafeMutableBufferPointer {
+                    BF16.multiply(a, weight: weight, weightRows: part, into: $0.baseAddress! + part.lowerBound, rows: m, beta: beta, ldc: ldc)
+                }
+                var slow = c0
+                BF16.naiveMultiply(a, weight: weight, into: &slow, rows: m, beta: beta, ldc: ldc)
+                // Products of bf16 values are exact in fp32; only fp32 accumulation differs: k·2⁻²³·Σ|a||w|.
+                var a16 = [UInt16](repeating: 0, count: a.count), w16 = [UInt16](repeating: 0, count: n * k)
+                BF16.naiveConvert(a, into: &a16, count: a.count)
+                BF16.naiveConvert(w.pointer, into: &w16, count: n * k)
+                var worst = 0.0
+                for i in 0..<m {
+                    for j in 0..<ldc {
+                        guard part.contains(j) else {  // outside the part: untouched
+                            #expect(fast[i * ldc + j] == c0[i * ldc + j])
+                            continue
+                        }
+                        let scale = (0..<k).reduce(0.0) { $0 + abs(Double(BF16.float(a16[i * k + $1])) * Double(BF16.float(w16[j * k + $1]))) }
+                            + (beta == 0 ? 0 : abs(Double(c0[i * ldc + j])))
+                        worst = max(worst, abs(Double(fast[i * ldc + j] - slow[i * ldc + j])) / (Double(k + 1) * 0x1p-23 * scale + 1e-30))
+                    }
+                }
+                #expect(worst <= 1, "m \(m), rows \(part), beta \(beta)")
             }
-            for j in n..<ldc { #expect(fast[i * ldc + j] == c0[i * ldc + j]) }  // past n: untouched
         }
-        #expect(worst <= 1)
     }
 
     /// y = x · Wᵀ from fp32 x and W through bf16, against the exact product of the fp32 inputs:
@@ -71,16 +87,16 @@ import Testing
     @Test mutating func productOfRoundedInputsWithinTheRoundingBound() throws {
         try requireLibrary()
         let (rows, inF, outF) = (70, 384, 100)
-        let x = random(rows * inF, scale: 2), w = random(outF * inF, scale: 0.05)
-        let weight = w.withUnsafeBufferPointer { BF16Matrix(converting: $0.baseAddress!, rows: outF, cols: inF) }
+        let x = random(rows * inF, scale: 2), w = Stable(random(outF * inF, scale: 0.05))
+        let weight = try BF16Matrix(converting: w.pointer, rows: outF, cols: inF)
         var y = [Float](repeating: 0, count: rows * outF)
         BF16.multiply(x, weight: weight, into: &y, rows: rows)
         var exact = [Float](repeating: 0, count: rows * outF)
-        Gemm.naiveMultiply(x, w, into: &exact, m: rows, n: outF, k: inF, transposeB: true)
+        Gemm.naiveMultiply(x, w.pointer, into: &exact, m: rows, n: outF, k: inF, transposeB: true)
         var worst = 0.0, errorSquares = 0.0, squares = 0.0
         for i in 0..<rows {
             for j in 0..<outF {
-                let scale = (0..<inF).reduce(0.0) { $0 + abs(Double(x[i * inF + $1]) * Double(w[j * inF + $1])) }
+                let scale = (0..<inF).reduce(0.0) { $0 + abs(Double(x[i * inF + $1]) * Double(w.pointer[j * inF + $1])) }
                 let d = Double(y[i * outF + j] - exact[i * outF + j])
                 worst = max(worst, abs(d) / ((0x1p-8 + Double(inF) * 0x1p-23) * scale))
                 errorSquares += d * d
@@ -89,6 +105,18 @@ import Testing
         }
         #expect(worst <= 1)
         #expect((errorSquares / squares).squareRoot() < 0x1p-8)
-        #expect(BF16.library?.core.lowercased() == "cooperlake")
+        #expect(weight.parts.part(0..<outF, ldc: outF).implementation.contains("avx512_core_bf16"))
     }
+}
+
+/// Floats at an address that stays valid as long as this object (a matrix's source must).
+final class Stable {
+    let pointer: UnsafeMutablePointer<Float>
+    let count: Int
+    init(_ values: [Float]) {
+        count = values.count
+        pointer = .allocate(capacity: values.count)
+        pointer.initialize(from: values, count: values.count)
+    }
+    deinit { pointer.deallocate() }
 }

@@ -141,7 +141,38 @@ def base_size(args, common, check_lines):
     torch_r = contender("torch-embed", args.sentences, *common, "--model", BASE)
     say(f"ONNX Runtime on {BASE}")
     ort_r = contender("ort-embed", args.sentences, onnx_path, *common, "--model", BASE)
-    return ours, note, vectors, torch_r, ort_r
+    int8 = (None, None, "skipped (--no-int8)"), None
+    if not args.no_int8:
+        say(f"ours in int8 and ONNX Runtime int8 on {BASE}")
+        int8 = (ours_at("int8", args, common, check_lines, BASE),
+                contender("ort-embed", args.sentences, quantized(onnx_path), *common, "--model", BASE))
+    return ours, note, vectors, torch_r, ort_r, int8
+
+
+def ours_at(precision, args, common, check_lines, model=None):
+    """Ours in another precision, timed as fp32 is: (bench result, the first sentences'
+    vectors, None), or (None, None, why not)."""
+    extra = ["--model", model] if model else []
+    try:
+        r = run_json([BERT, "bench", *extra, "--precision", precision, "--peak-size", "0",
+                      "--sentences", args.sentences, *map(str, common)])
+        vectors = [json.loads(l) for l in subprocess.run(
+            [BERT, "embed", *extra, "--precision", precision, *check_lines], check=True, capture_output=True,
+            text=True, cwd=ROOT).stdout.splitlines()]
+        return r, vectors, None
+    except subprocess.CalledProcessError as e:
+        note = "not run: " + ((e.stderr or "").strip().splitlines() or ["bert bench failed"])[-1]
+        say(note)
+        return None, None, note
+
+
+def quantized(onnx_path):
+    """The int8 twin of an fp32 export (quantize_dynamic), made once beside it."""
+    out = onnx_path[:-len(".onnx")] + ".int8.onnx"
+    if not os.path.exists(out):
+        say(f"quantizing {os.path.basename(onnx_path)} with onnxruntime.quantization.quantize_dynamic (once)")
+        contender("quantize-onnx", onnx_path, out)
+    return out
 
 
 def cosine_rows(a, b):
@@ -163,6 +194,7 @@ def main():
     p.add_argument("--no-build", action="store_true")
     p.add_argument("--json", help="also write every raw figure to this file")
     p.add_argument("--no-bf16", action="store_true", help="skip ours in bf16 precision (--precision bf16)")
+    p.add_argument("--no-int8", action="store_true", help="skip ours in int8 precision and ONNX Runtime int8")
     p.add_argument("--no-base", action="store_true", help=f"skip the base-size row ({BASE})")
     p.add_argument("--bert", default=BERT, help="the bert executable (default: .build/release/bert)")
     p.add_argument("--core-sweep", action="store_true",
@@ -196,23 +228,20 @@ def main():
     ours = run_json([BERT, "bench", "--precision", "fp32", "--sentences", args.sentences, *map(str, common)])
     with open(args.sentences) as f:
         check_lines = [l.rstrip("\n") for l in f if l.strip()][:64]
-    # The opt-in bf16 precision (tools/build_openblas_bf16), timed the same way right after fp32.
+    # The opt-in bf16 and int8 precisions (oneDNN), timed the same way right after fp32.
     bf16, bf16_vectors, bf16_note = None, None, "skipped (--no-bf16)"
     if not args.no_bf16:
         say("ours in bf16 precision: throughput, latency, agreement")
-        try:
-            bf16 = run_json([BERT, "bench", "--precision", "bf16", "--peak-size", "0",
-                             "--sentences", args.sentences, *map(str, common)])
-            bf16_vectors = [json.loads(l) for l in subprocess.run(
-                [BERT, "embed", "--precision", "bf16", *check_lines], check=True, capture_output=True,
-                text=True, cwd=ROOT).stdout.splitlines()]
-        except subprocess.CalledProcessError as e:
-            bf16_note = "not run: " + ((e.stderr or "").strip().splitlines() or ["bert bench failed"])[-1]
-            say(bf16_note)
+        bf16, bf16_vectors, bf16_note = ours_at("bf16", args, common, check_lines)
+    int8, int8_vectors, int8_note = None, None, "skipped (--no-int8)"
+    if not args.no_int8:
+        say("ours in int8 precision: throughput, latency, agreement, peak memory")
+        int8, int8_vectors, int8_note = ours_at("int8", args, common, check_lines)
     say("ours: agreement, peak memory, cold start")
     ours_vectors = [json.loads(l) for l in subprocess.run(
         [BERT, "embed", "--precision", "fp32", *check_lines], check=True, capture_output=True, text=True, cwd=ROOT).stdout.splitlines()]
-    ours_rss = peak_rss_kb([BERT, "embed"], args.sentences)
+    ours_rss = peak_rss_kb([BERT, "embed", "--precision", "fp32"], args.sentences)
+    int8_rss = peak_rss_kb([BERT, "embed", "--precision", "int8"], args.sentences) if int8 else None
     # `bert classify` loads the default sentiment classifier (made by tools/setup): the
     # encoder, its head and the tokenizer, then one forward pass; `bert embed` where it is missing.
     cold_verb = "classify" if os.path.isfile(os.path.join(ROOT, "models", "sentiment", "config.json")) else "embed"
@@ -221,6 +250,10 @@ def main():
     torch_r = contender("torch-embed", args.sentences, *common)
     say("ONNX Runtime")
     ort_r = contender("ort-embed", args.sentences, onnx_path, *common)
+    ort8 = None
+    if not args.no_int8:
+        say("ONNX Runtime int8 (quantize_dynamic)")
+        ort8 = contender("ort-embed", args.sentences, quantized(onnx_path), *common)
     say("cold start of the Python process")
     py_cold = wall([PY, os.path.join(HERE, "contenders.py"), "cold", COLD_TEXT], args.cold_runs)
     base = None
@@ -280,8 +313,26 @@ def main():
         a, b, c2 = lat(bf16, 50), lat(torch_r, 50), lat(ort_r, 50)
         rows.append((f"Ours in bf16: single-sentence latency p50, ms", f"{a:.2f}", "—", "—",
                      ratio(a, b, False), ratio(a, c2, False)))
+    if ort8:
+        t_ort8 = throughput(ort8)
+        rows.append(("ONNX Runtime int8 (quantize_dynamic): embedding throughput, sentences/s",
+                     "—", "—", f"{t_ort8:.1f} ({t_ort8 / t_ort:.2f}× its fp32)", "—", "—"))
+        rows.append(("ONNX Runtime int8: single-sentence latency p50, ms", "—", "—", f"{lat(ort8, 50):.2f}", "—", "—"))
+    if int8:
+        t_int8 = throughput(int8)
+        rows.append(("Ours in int8 (`--precision int8`): embedding throughput, sentences/s",
+                     f"{t_int8:.1f} ({t_int8 / t_ours:.2f}× fp32)", "—", "—", ratio(t_int8, t_torch), ratio(t_int8, t_ort)))
+        if ort8:
+            rows.append(("Ours in int8 against ONNX Runtime int8: throughput, sentences/s",
+                         f"{t_int8:.1f}", "—", f"{t_ort8:.1f}", "—", ratio(t_int8, t_ort8)))
+        ci, ct, co = (min(r["pass_cpu_seconds"]) for r in (int8, torch_r, ort_r))
+        rows.append(("Ours in int8: CPU seconds per pass, all threads",
+                     f"{ci:.2f}", "—", "—", ratio(ci, ct, False), ratio(ci, co, False)))
+        a, b, c2 = lat(int8, 50), lat(torch_r, 50), lat(ort_r, 50)
+        rows.append((f"Ours in int8: single-sentence latency p50, ms (ratios: against fp32 PyTorch, ORT)", f"{a:.2f}", "—", "—",
+                     ratio(a, b, False), ratio(a, c2, False)))
     if base:
-        b_ours, _, b_vectors, b_torch, b_ort = base
+        b_ours, _, b_vectors, b_torch, b_ort, ((b_int8, b_int8_vectors, b_int8_note), b_ort8) = base
         no = base_note or "—"
         bt = [throughput(r) if r else None for r in (b_ours, b_torch, b_ort)]
         rows.append((f"Base size ({BASE}, 768 × 12 layers): embedding throughput, sentences/s",
@@ -295,8 +346,22 @@ def main():
         rows.append((f"Base size: single-sentence latency p50, ms",
                      f"{bl[0]:.2f}" if b_ours else "—", f"{bl[1]:.2f}", f"{bl[2]:.2f}",
                      ratio(bl[0], bl[1], False) if b_ours else "—", ratio(bl[0], bl[2], False) if b_ours else "—"))
+        if b_int8:
+            t8 = throughput(b_int8)
+            rows.append((f"Base size, ours in int8: embedding throughput, sentences/s",
+                         f"{t8:.1f} ({t8 / bt[0]:.2f}× fp32)" if b_ours else f"{t8:.1f}", "—", "—",
+                         ratio(t8, bt[1]), ratio(t8, bt[2])))
+        if b_ort8:
+            t8o = throughput(b_ort8)
+            rows.append((f"Base size, ONNX Runtime int8: embedding throughput, sentences/s",
+                         f"{throughput(b_int8):.1f}" if b_int8 else "—", "—", f"{t8o:.1f} ({t8o / bt[2]:.2f}× its fp32)",
+                         "—", ratio(throughput(b_int8), t8o) if b_int8 else "—"))
         base_agreement = (f"min cosine ours/PyTorch {cosine_rows(b_vectors, b_torch['vectors']):.7f}" if b_vectors
                           else f"ours {base_note}") + f", ONNX Runtime/PyTorch {cosine_rows(b_ort['vectors'], b_torch['vectors']):.7f}"
+        if b_int8_vectors:
+            base_agreement += f", ours in int8/PyTorch {cosine_rows(b_int8_vectors, b_torch['vectors']):.7f}"
+        if b_ort8:
+            base_agreement += f", ONNX Runtime int8/PyTorch {cosine_rows(b_ort8['vectors'], b_torch['vectors']):.7f}"
     else:
         base_agreement = base_note
     rss_mb = ours_rss / 1024
@@ -304,9 +369,14 @@ def main():
     rows.append(("Peak RSS embedding the sentences, MiB (model file %.1f MiB)" % model_mb,
                  f"{rss_mb:.1f} ({rss_mb / model_mb:.2f}× file)",
                  f"{torch_r['max_rss_kb'] / 1024:.0f}", f"{ort_r['max_rss_kb'] / 1024:.0f}", "—", "—"))
+    if int8_rss:
+        rows.append(("Ours in int8: peak RSS embedding the sentences, MiB", f"{int8_rss / 1024:.1f} ({int8_rss / 1024 / model_mb:.2f}× file)",
+                     "—", f"{ort8['max_rss_kb'] / 1024:.0f} (int8)" if ort8 else "—", "—", "—"))
     agree_torch = cosine_rows(ours_vectors, torch_r["vectors"])
     agree_ort = cosine_rows(ort_r["vectors"], torch_r["vectors"])
     agree_bf16 = f"{cosine_rows(bf16_vectors, torch_r['vectors']):.7f}" if bf16_vectors else bf16_note
+    agree_int8 = f"{cosine_rows(int8_vectors, torch_r['vectors']):.7f}" if int8_vectors else int8_note
+    agree_ort8 = f"{cosine_rows(ort8['vectors'], torch_r['vectors']):.7f}" if ort8 else "skipped"
 
     header = ("", "ours", "PyTorch", "ONNX Runtime", "ours vs PyTorch", "ours vs ORT")
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
@@ -324,11 +394,13 @@ def main():
                  f"batch 32, tokenization included; peak sgemm (1536³) "
                  + ", ".join(f"{v:.1f} GFLOP/s on {k} thread(s)" for k, v in sorted(ours['peak_gflops'].items())))
     lines.append(f"Agreement on the first {len(check_lines)} sentences: min cosine ours/PyTorch {agree_torch:.7f}, "
-                 f"ONNX Runtime/PyTorch {agree_ort:.7f}, ours in bf16/PyTorch {agree_bf16}")
+                 f"ONNX Runtime/PyTorch {agree_ort:.7f}, ours in bf16/PyTorch {agree_bf16}, "
+                 f"ours in int8/PyTorch {agree_int8}, ONNX Runtime int8/PyTorch {agree_ort8}")
     lines.append(f"Base size ({BASE}), agreement on the same sentences: {base_agreement}")
-    if bf16:
-        lines.append(f"Ours in bf16: weight products by cblas_sbgemm of {bf16.get('bf16_core') or '?'} "
-                     f"(OpenBLAS 0.3.31, tools/build_openblas_bf16); attention scores, softmax, LayerNorm in fp32")
+    for name, r in (("bf16", bf16), ("int8", int8)):
+        if r:
+            lines.append(f"Ours in {name}: weight products by {r.get('product_engine') or '?'} (matmul, weights packed once); "
+                         f"attention scores, softmax, LayerNorm in fp32")
     lines.append(f"Load average (1 min): {load_before:.2f} before, {load_after:.2f} after; command: {command}")
     lines.append("")
     fmt = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"
@@ -338,13 +410,17 @@ def main():
     print("\n".join(lines))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"ours": {k: v for k, v in ours.items()}, "ours_bf16": bf16, "bf16_cosine": agree_bf16, "torch": {k: v for k, v in torch_r.items() if k != "vectors"},
+            json.dump({"ours": {k: v for k, v in ours.items()}, "ours_bf16": bf16, "bf16_cosine": agree_bf16,
+                       "ours_int8": int8, "int8_cosine": agree_int8, "int8_rss_kb": int8_rss,
+                       "ort_int8": None if not ort8 else {k: v for k, v in ort8.items() if k != "vectors"}, "ort_int8_cosine": agree_ort8, "torch": {k: v for k, v in torch_r.items() if k != "vectors"},
                        "ort": {k: v for k, v in ort_r.items() if k != "vectors"}, "torch_step": torch_step,
                        "ours_step": our_step, "cold": {"ours": ours_cold, "python": py_cold},
                        "ours_rss_kb": ours_rss, "load": [load_before, load_after],
                        "base": None if not base else {"model": BASE, "ours": base[0], "note": base[1],
                                                       "torch": {k: v for k, v in base[3].items() if k != "vectors"},
-                                                      "ort": {k: v for k, v in base[4].items() if k != "vectors"}}}, f, indent=1)
+                                                      "ort": {k: v for k, v in base[4].items() if k != "vectors"},
+                                                      "ours_int8": base[5][0][0],
+                                                      "ort_int8": None if not base[5][1] else {k: v for k, v in base[5][1].items() if k != "vectors"}}}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ usage: .venv-golden/bin/python tools/benchmarks/contenders.py TASK [options]
 
 tasks (each takes --model all-MiniLM-L6-v2, the default, or all-mpnet-base-v2, the base-size row):
   export-onnx OUT.onnx          fp32 ONNX export of the model (opset 17, dynamic axes)
+  quantize-onnx IN.onnx OUT.onnx  its int8 twin: onnxruntime.quantization.quantize_dynamic with
+                                its defaults (int8 weights per tensor, uint8 activations per call)
   torch-embed SENTENCES         sentence-transformers on PyTorch CPU
   ort-embed SENTENCES ONNX      ONNX Runtime on the export, with the same batching as ours
   torch-step                    one fine-tuning step (batch 32, length 64) of PyTorch, timed
@@ -126,6 +128,14 @@ def export_onnx(args):
     return {"onnx": args.out, "bytes": os.path.getsize(args.out)}
 
 
+def quantize_onnx(args):
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    tmp = args.out + ".tmp"
+    quantize_dynamic(args.source, tmp, weight_type=QuantType.QInt8)
+    os.replace(tmp, args.out)
+    return {"onnx": args.out, "bytes": os.path.getsize(args.out)}
+
+
 def ort_embed(args):
     import numpy as np
     import onnxruntime as ort
@@ -218,6 +228,9 @@ def main():
     s.add_argument("text")
     s = sub.add_parser("export-onnx")
     s.add_argument("out")
+    s = sub.add_parser("quantize-onnx")
+    s.add_argument("source")
+    s.add_argument("out")
     s = sub.add_parser("torch-step")
     s.add_argument("--batch-size", type=int, default=32)
     s.add_argument("--length", type=int, default=64)
@@ -230,7 +243,7 @@ def main():
     import transformers
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
-    task = {"torch-embed": torch_embed, "ort-embed": ort_embed, "export-onnx": export_onnx,
+    task = {"torch-embed": torch_embed, "ort-embed": ort_embed, "export-onnx": export_onnx, "quantize-onnx": quantize_onnx,
             "torch-step": torch_step, "cold": cold}[args.task]
     print(json.dumps(task(args)))
 

@@ -4,22 +4,28 @@ import Kernels
 struct Linear {
     let weight: Parameter  // (out, in)
     let bias: Parameter    // (out)
-    let bf16: BF16Matrix?  // (out, in), the weight rounded once, when the scope's precision is bf16
+    let bf16: BF16Matrix?  // (out, in), the weight rounded and packed once, when the scope's precision is bf16
+    let int8: Int8Matrix?  // (out, in), quantized per output channel and packed once, for int8
     var inFeatures: Int { weight.shape[1] }
     var outFeatures: Int { weight.shape[0] }
 
     init(_ w: WeightScope, in inFeatures: Int, out outFeatures: Int) throws {
         weight = try w.parameter("weight", shape: [outFeatures, inFeatures])
         bias = try w.parameter("bias", shape: [outFeatures])
-        bf16 = w.precision == .bf16 && !w.isTraining
-            ? BF16Matrix(converting: weight.pointer, rows: outFeatures, cols: inFeatures) : nil
+        let (precision, shape) = (w.isTraining ? .fp32 : w.precision, (rows: outFeatures, cols: inFeatures))
+        do {
+            bf16 = precision == .bf16 ? try BF16Matrix(converting: weight.pointer, rows: shape.rows, cols: shape.cols) : nil
+            int8 = precision == .int8 ? try Int8Matrix(quantizing: weight.pointer, rows: shape.rows, cols: shape.cols) : nil
+        } catch {
+            throw ModelError.precisionUnavailable(precision: precision.rawValue, reason: "\(weight.name): \(error)")
+        }
     }
 
     /// A Linear over given parameters (a new head's).
     init(weight: Parameter, bias: Parameter) {
         self.weight = weight
         self.bias = bias
-        bf16 = nil
+        (bf16, int8) = (nil, nil)
     }
 
     // MARK: forward
@@ -50,6 +56,9 @@ struct Linear {
     private func product(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, columns cols: Range<Int>) {
         if let bf16 {
             return BF16.multiply(x, weight: bf16, weightRows: cols, into: y + cols.lowerBound, rows: rows, beta: 1, ldc: outFeatures)
+        }
+        if let int8 {
+            return Int8Products.multiply(x, weight: int8, weightRows: cols, into: y + cols.lowerBound, rows: rows, ldc: outFeatures)
         }
         Gemm.multiplyWeight(x, weight.pointer + cols.lowerBound * inFeatures, into: y + cols.lowerBound,
                             m: rows, n: cols.count, k: inFeatures, beta: 1, ldc: outFeatures)

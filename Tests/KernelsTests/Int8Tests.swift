@@ -1,0 +1,144 @@
+import Foundation
+@testable import Kernels
+import Testing
+
+/// The int8 kernels: per-row quantization and dequantization against their naive twins bit
+/// for bit, oneDNN's integer product (through both) against the naive product bit for bit, and
+/// the result against the exact fp32 product within the bound the rounding allows.
+@Suite(.serialized) struct Int8Tests {
+    var rng = SplitMix(seed: 23)
+
+    mutating func random(_ n: Int, scale: Float = 1, offset: Float = 0) -> [Float] {
+        (0..<n).map { _ in rng.nextFloat() * 2 * scale - scale + offset }
+    }
+
+    @Test mutating func rowQuantizationMatchesNaiveBitForBit() {
+        // rows of every kind: mixed signs, all positive, all negative, all zero, constant, one
+        // huge value, lengths that leave a tail after the 16-wide loop
+        for cols in [1, 15, 16, 17, 384, 389] {
+            var x: [Float] = []
+            x += random(cols, scale: 3)
+            x += random(cols, scale: 1, offset: 2)
+            x += random(cols, scale: 1, offset: -2)
+            x += [Float](repeating: 0, count: cols)
+            x += [Float](repeating: 0.7, count: cols)
+            var spike = random(cols, scale: 0.01)
+            spike[cols / 2] = 1e6
+            x += spike
+            let rows = x.count / cols
+            var qf = [UInt8](repeating: 0, count: x.count), qs = qf
+            var sf = [Float](repeating: 0, count: rows), ss = sf, zf = [Int32](repeating: 0, count: rows), zs = zf
+            Int8Products.quantizeRows(x, rows: rows, cols: cols, into: &qf, scales: &sf, zeroPoints: &zf)
+            Int8Products.naiveQuantizeRows(x, rows: rows, cols: cols, into: &qs, scales: &ss, zeroPoints: &zs)
+            #expect(qf == qs && sf == ss && zf == zs, "cols \(cols)")
+            // each value within half a step of scale · (q − zero); zero exact
+            for r in 0..<rows {
+                for i in 0..<cols {
+                    let v = x[r * cols + i], back = sf[r] * Float(Int32(qf[r * cols + i]) - zf[r])
+                    #expect(abs(back - v) <= sf[r] * 0.5001, "row \(r) col \(i): \(v) → \(back)")
+                    if v == 0 { #expect(back == 0) }
+                }
+            }
+        }
+    }
+
+    @Test mutating func dequantizationMatchesNaiveBitForBit() {
+        let (rows, cols, ldc) = (7, 37, 41)
+        let acc = (0..<rows * cols).map { _ in Int32(truncatingIfNeeded: rng.next() % 2_000_001) - 1_000_000 }
+        let rs = random(rows, scale: 0.01, offset: 0.02), ws = random(cols, scale: 0.01, offset: 0.02)
+        let zs = (0..<rows).map { Int32($0 * 37 % 256) }, sums = (0..<cols).map { Int32($0 * 811 % 4001) - 2000 }
+        let y0 = random(rows * ldc)
+        var fast = y0, slow = y0
+        Int8Products.dequantize(acc, rows: rows, cols: cols, rowScales: rs, zeroPoints: zs, weightScales: ws,
+                                weightSums: sums, into: &fast, ldc: ldc)
+        Int8Products.naiveDequantize(acc, rows: rows, cols: cols, rowScales: rs, zeroPoints: zs, weightScales: ws,
+                                     weightSums: sums, into: &slow, ldc: ldc)
+        #expect(fast == slow)
+        for r in 0..<rows { for j in cols..<ldc { #expect(fast[r * ldc + j] == y0[r * ldc + j]) } }
+    }
+
+    @Test mutating func weightQuantizationIsPerChannelAndSymmetric() {
+        let (rows, cols) = (5, 300)
+        var w = random(rows * cols, scale: 0.2)
+        for p in 0..<cols { w[2 * cols + p] = 0 }  // an all-zero channel
+        w[3 * cols + 7] = 40                         // one outlier: only its channel's scale grows
+        var q = [Int8](repeating: 0, count: w.count), scales = [Float](repeating: 0, count: rows), sums = [Int32](repeating: 0, count: rows)
+        Int8Products.quantizeWeights(w, rows: rows, cols: cols, into: &q, scales: &scales, sums: &sums)
+        for j in 0..<rows {
+            let amax = (0..<cols).map { abs(w[j * cols + $0]) }.max()!
+            #expect(scales[j] == (amax > 0 ? amax / 127 : 1))
+            #expect(sums[j] == (0..<cols).reduce(Int32(0)) { $0 + Int32(q[j * cols + $1]) })
+            for p in 0..<cols {
+                #expect(abs(scales[j] * Float(q[j * cols + p]) - w[j * cols + p]) <= scales[j] * 0.5001)
+                #expect(q[j * cols + p] >= -127)
+            }
+        }
+        #expect(scales[3] > 100 * scales[0])
+    }
+
+    /// oneDNN's u8×s8 product (rows in pieces of 256, 128, …, 1) through the fast quantizer and
+    /// dequantizer against the naive twin, whole and for a range of the weight's rows.
+    @Test mutating func productMatchesNaiveBitForBit() throws {
+        try Int8Products.check()
+        let (n, k, ldc) = (45, 389, 50)
+        let w = Stable(random(n * k, scale: 0.1))
+        let weight = try Int8Matrix(quantizing: w.pointer, rows: n, cols: k)
+        for m in [1, 37, 300] {
+            let x = random(m * k, scale: 2), y0 = random(m * ldc)
+            var slow = [Float](repeating: 0, count: m * n)
+            Int8Products.naiveMultiply(x, weight: weight, into: &slow, rows: m)
+            for part in [0..<n, 5..<40] {
+                var fast = y0
+                fast.withUnsafeMutableBufferPointer {
+                    Int8Products.multiply(x, weight: weight, weightRows: part, into: $0.baseAddress! + part.lowerBound, rows: m, ldc: ldc)
+                }
+                var mismatches = 0
+                for i in 0..<m {
+                    for j in 0..<ldc where fast[i * ldc + j] != (part.contains(j) ? y0[i * ldc + j] + slow[i * n + j] : y0[i * ldc + j]) {
+                        mismatches += 1
+                    }
+                }
+                #expect(mismatches == 0, "m \(m), rows \(part)")
+            }
+        }
+        #expect(weight.parts.part(0..<n, ldc: n).implementation.contains("vnni"))
+    }
+
+    /// Against the exact product of the fp32 inputs: with x ≈ sx·(qx − zx) within sx/2 and
+    /// w ≈ sw·qw within sw/2, each term errs by at most |x|·sw/2 + |w|·sx/2 + sx·sw/4, so
+    /// |Δ| ≤ Σ_p of that (and fp32 rounding of the result).
+    @Test mutating func productWithinTheQuantizationBound() throws {
+        try Int8Products.check()
+        let (rows, inF, outF) = (70, 384, 100)
+        let x = random(rows * inF, scale: 2), w = Stable(random(outF * inF, scale: 0.05))
+        let weight = try Int8Matrix(quantizing: w.pointer, rows: outF, cols: inF)
+        var y = [Float](repeating: 0, count: rows * outF)
+        Int8Products.multiply(x, weight: weight, into: &y, rows: rows)
+        var exact = [Float](repeating: 0, count: rows * outF)
+        Gemm.naiveMultiply(x, w.pointer, into: &exact, m: rows, n: outF, k: inF, transposeB: true)
+        var q = [UInt8](repeating: 0, count: x.count), sx = [Float](repeating: 0, count: rows), zx = [Int32](repeating: 0, count: rows)
+        Int8Products.naiveQuantizeRows(x, rows: rows, cols: inF, into: &q, scales: &sx, zeroPoints: &zx)
+        var worst = 0.0, errorSquares = 0.0, squares = 0.0
+        for i in 0..<rows {
+            for j in 0..<outF {
+                let sw = Double(weight.scales[j]), s = Double(sx[i])
+                let bound = (0..<inF).reduce(0.0) {
+                    $0 + abs(Double(x[i * inF + $1])) * sw / 2 + abs(Double(w.pointer[j * inF + $1])) * s / 2 + s * sw / 4
+                } + 1e-6 * abs(Double(exact[i * outF + j]))
+                let d = Double(y[i * outF + j] - exact[i * outF + j])
+                worst = max(worst, abs(d) / bound)
+                errorSquares += d * d
+                squares += Double(exact[i * outF + j]) * Double(exact[i * outF + j])
+            }
+        }
+        #expect(worst <= 1)
+        #expect((errorSquares / squares).squareRoot() < 0.02)
+    }
+
+    @Test func vnniIsReportedAsTheCPUsFlags() throws {
+        let info = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let vnni = info.split(separator: "\n").contains { $0.hasPrefix("flags") && $0.split(separator: " ").contains("avx512_vnni") }
+        #expect(DNNL.hasVNNI == vnni)
+        #expect((try? Int8Products.check()) != nil || !vnni)
+    }
+}
