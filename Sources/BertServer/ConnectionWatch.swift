@@ -67,9 +67,6 @@ final class ConnectionWatch: Sendable {
 
     /// A new handler for one connection's pipeline.
     func handler() -> ClientGoneHandler { ClientGoneHandler(watch: self) }
-
-    /// Connections with requests in flight, and connections whose client has gone (tests).
-    var counts: (running: Int, gone: Int) { state.withLock { ($0.running.count, $0.gone.count) } }
 }
 
 /// Reports the end of a connection's input, and its close, to the `ConnectionWatch`.
