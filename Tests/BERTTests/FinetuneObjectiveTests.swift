@@ -117,11 +117,15 @@ extension FinetuneScratch {
         defer { s.remove() }
         let out = s.root.appendingPathComponent("out")
         let regression = try s.file("r.csv", "text,label\nthe cat,1.5\nthe dog,high\nthe mat,2\n")
-        #expect(throws: DatasetError.badRow(path: regression.path, line: 3, reason: "the label 'high' is not a finite number, which regression needs")) {
+        #expect(throws: DatasetError.badRow(path: regression.path, line: 3, reason: "the label 'high' is not a number within Float's range, which regression needs")) {
             try s.tuner(s.options(.regression)).run(train: regression, output: out)
         }
+        let huge = try s.file("h.csv", "text,label\nthe cat,1.5\nthe dog,1e39\n")
+        #expect(throws: DatasetError.badRow(path: huge.path, line: 3, reason: "the label '1e39' is not a number within Float's range, which regression needs")) {
+            try s.tuner(s.options(.regression)).run(train: huge, output: out)
+        }
         let infinite = try s.file("i.jsonl", "{\"text\": \"the cat\", \"label\": 1}\n{\"text\": \"the dog\", \"label\": [\"cat\"]}\n")
-        #expect(throws: DatasetError.badRow(path: infinite.path, line: 2, reason: "the label '[cat]' is not a finite number, which regression needs")) {
+        #expect(throws: DatasetError.badRow(path: infinite.path, line: 2, reason: "the label '[cat]' is not a number within Float's range, which regression needs")) {
             try s.tuner(s.options(.regression)).run(train: infinite, output: out)
         }
         let list = try s.file("m.jsonl", "{\"text\": \"the cat\", \"label\": [\"cat\"]}\n{\"text\": \"the dog\", \"label\": [\"dog\", {}]}\n")

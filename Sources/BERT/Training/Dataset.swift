@@ -76,8 +76,8 @@ public struct Dataset: Sendable {
     /// error naming its line.
     public func values() throws -> [Double] {
         try labels.indices.map { k in
-            guard labelArrays[k] == nil, let v = Double(labels[k]), v.isFinite else {
-                throw DatasetError.badRow(path: url.path, line: lines[k], reason: "the label '\(labels[k])' is not a finite number, which regression needs")
+            guard labelArrays[k] == nil, let v = Double(labels[k]), Float(v).isFinite else {
+                throw DatasetError.badRow(path: url.path, line: lines[k], reason: "the label '\(labels[k])' is not a number within Float's range, which regression needs")
             }
             return v
         }
@@ -153,8 +153,10 @@ public struct Dataset: Sendable {
             func string(_ v: Any?) -> String? {
                 switch v {
                 case let s as String: return s
-                case let n as NSNumber:  // an integer as one; not intValue, which reads 1e300 as Int.min
-                    return Int(exactly: n.doubleValue).map(String.init) ?? (n.doubleValue.isFinite ? String(n.doubleValue) : nil)
+                case let n as NSNumber:  // an integer as one (not intValue, which reads 1e300 as Int.min);
+                    // any other number only within Float's range, which training computes in
+                    let d = n.doubleValue
+                    return Int(exactly: d).map(String.init) ?? (Float(d).isFinite ? String(d) : nil)
                 default: return nil
                 }
             }
@@ -167,7 +169,7 @@ public struct Dataset: Sendable {
                 array = items.map { $0!.trimmingCharacters(in: .whitespaces) }
             }
             guard let label = array.map({ "[" + $0.joined(separator: ", ") + "]" }) ?? string(value("label")) else {
-                throw DatasetError.badRow(path: path, line: line, reason: "the label must be a string, a number or a list of labels")
+                throw DatasetError.badRow(path: path, line: line, reason: "the label must be a string, a number within Float's range or a list of labels")
             }
             guard let text = value(textKey) as? String else {
                 throw DatasetError.badRow(path: path, line: line, reason: "'\(textKey)' must be a string")
