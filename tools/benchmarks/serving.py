@@ -37,18 +37,19 @@ def say(msg):
     print(f"bench serving: {msg}", file=sys.stderr, flush=True)
 
 
-def ensure_tools():
+def ensure_tools(contenders):
     if not shutil.which("wrk"):
         say("installing wrk (apt)")
         subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, capture_output=True)
         if not shutil.which("wrk"):
             subprocess.run(["apt-get", "update", "-q"], check=True, capture_output=True)
             subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, capture_output=True)
-    if subprocess.run([GOLDEN_PY, "-c", "import fastapi, uvicorn"], capture_output=True).returncode != 0:
+    if "fastapi" in contenders and subprocess.run([GOLDEN_PY, "-c", "import fastapi, uvicorn"], capture_output=True).returncode != 0:
         say("installing fastapi and uvicorn into .venv-golden")
         subprocess.run([GOLDEN_PY, "-m", "pip", "install", "--quiet", "fastapi", "uvicorn"], check=True)
     py = os.path.join(INFINITY_VENV, "bin", "python")
-    if not os.path.exists(py) or subprocess.run([py, "-c", "import infinity_emb"], capture_output=True).returncode != 0:
+    if "infinity" in contenders and (not os.path.exists(py) or
+                                     subprocess.run([py, "-c", "import infinity_emb"], capture_output=True).returncode != 0):
         say(f"installing infinity-emb 0.0.78 into {INFINITY_VENV} (once)")
         subprocess.run([sys.executable, "-m", "venv", INFINITY_VENV], check=True)
         subprocess.run([py, "-m", "pip", "install", "--quiet", "torch==2.13.0+cpu", "infinity-emb[server,torch]==0.0.78",
@@ -170,7 +171,7 @@ def main():
     args = p.parse_args()
     if not os.access(BERT, os.X_OK):
         raise SystemExit("bench serving: .build/release/bert is missing: run tools/setup")
-    ensure_tools()
+    ensure_tools(args.only or ["ours", "infinity", "fastapi"])
     with open(args.sentences, encoding="utf-8") as f:
         sentences = [l.strip() for l in f if l.strip()]
     work = tempfile.mkdtemp(prefix="bench-serving-")
