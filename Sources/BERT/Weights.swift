@@ -1,3 +1,5 @@
+import Kernels
+
 /// Loads a checkpoint's tensors as `Parameter`s by name, through scopes that mirror the
 /// checkpoint tree, checking each shape; `finish()` then refuses any tensor left unused.
 /// The parameter set's mode decides whether they are mapped views (inference) or owned
@@ -10,9 +12,11 @@
 final class Weights {
     let file: SafetensorsFile
     let parameters: ParameterSet
-    /// The precision of the encoder layers' products (see `WeightScope.precision`).
+    /// The precision of the encoder layers' products (see `WeightScope.packedPrecision`).
     let precision: Precision
     private var used: Set<String> = []
+    /// Packed copies of weights for the products' engines, by parameter name.
+    private var packs: [String: AnyObject] = [:]
 
     init(_ file: SafetensorsFile, parameters: ParameterSet = ParameterSet(.inference), precision: Precision = .fp32) {
         self.file = file
@@ -42,6 +46,14 @@ final class Weights {
         return parameters.add(name, try take(name, shape: shape))
     }
 
+    /// The packed copy of parameter `name`, made by `make` once.
+    fileprivate func packed<T: AnyObject>(_ name: String, _ make: () throws(DNNL.Failure) -> T) throws(DNNL.Failure) -> T {
+        if let p = packs[name] as? T { return p }
+        let p = try make()
+        packs[name] = p
+        return p
+    }
+
     /// Throws if the checkpoint holds tensors that nothing loaded.
     func finish() throws {
         let left = file.names.filter { !used.contains($0) }
@@ -69,9 +81,20 @@ struct WeightScope {
         weights.parameters.add(self.name(name), tensor)
     }
 
-    /// The precision a `Linear` loaded here computes in: the chosen one inside the encoder
-    /// layers, fp32 elsewhere (pooler and heads: few rows, and their outputs are the answer).
-    var precision: Precision { prefix.hasPrefix("encoder.layer.") ? weights.precision : .fp32 }
+    /// The arithmetic a `Linear` loaded here packs its weight for: the chosen precision
+    /// inside the encoder layers; nil when its products go to OpenBLAS on the weight as it
+    /// is: in training (weights change every step), outside the encoder layers (pooler and
+    /// heads: few rows, and their outputs are the answer), and for fp32 under
+    /// `BERT_FP32_ENGINE=openblas`.
+    var packedPrecision: Precision? {
+        guard !isTraining, prefix.hasPrefix("encoder.layer.") else { return nil }
+        return weights.precision == .fp32 && !F32Products.packed ? nil : weights.precision
+    }
+
+    /// The packed copy of parameter `name`, made once (a shared layer's second Linear reuses it).
+    func packed<T: AnyObject>(_ name: String, _ make: () throws(DNNL.Failure) -> T) throws(DNNL.Failure) -> T {
+        try weights.packed(name, make)
+    }
 
     /// Whether the checkpoint has any tensor under this scope.
     var exists: Bool { weights.file.names.contains { $0.hasPrefix(prefix + ".") } }

@@ -4,6 +4,7 @@ import Kernels
 struct Linear {
     let weight: Parameter  // (out, in)
     let bias: Parameter    // (out)
+    let f32: F32Matrix?    // (out, in), the weight packed once for oneDNN, for fp32 inference in the encoder layers
     let bf16: BF16Matrix?  // (out, in), the weight rounded and packed once, when the scope's precision is bf16
     let int8: Int8Matrix?  // (out, in), quantized per output channel and packed once, for int8
     var inFeatures: Int { weight.shape[1] }
@@ -12,12 +13,15 @@ struct Linear {
     init(_ w: WeightScope, in inFeatures: Int, out outFeatures: Int) throws {
         weight = try w.parameter("weight", shape: [outFeatures, inFeatures])
         bias = try w.parameter("bias", shape: [outFeatures])
-        let (precision, shape) = (w.isTraining ? .fp32 : w.precision, (rows: outFeatures, cols: inFeatures))
+        // Packed once per weight: ALBERT's layers share theirs, and so their packing.
+        let (precision, name, p) = (w.packedPrecision, weight.name, weight.pointer)
+        let (rows, cols) = (outFeatures, inFeatures)
         do {
-            bf16 = precision == .bf16 ? try BF16Matrix(converting: weight.pointer, rows: shape.rows, cols: shape.cols) : nil
-            int8 = precision == .int8 ? try Int8Matrix(quantizing: weight.pointer, rows: shape.rows, cols: shape.cols) : nil
+            f32 = precision == .fp32 ? try w.packed(name) { () throws(DNNL.Failure) in try F32Matrix(packing: p, rows: rows, cols: cols) } : nil
+            bf16 = precision == .bf16 ? try w.packed(name) { () throws(DNNL.Failure) in try BF16Matrix(converting: p, rows: rows, cols: cols) } : nil
+            int8 = precision == .int8 ? try w.packed(name) { () throws(DNNL.Failure) in try Int8Matrix(quantizing: p, rows: rows, cols: cols) } : nil
         } catch {
-            throw ModelError.precisionUnavailable(precision: precision.rawValue, reason: "\(weight.name): \(error)")
+            throw ModelError.precisionUnavailable(precision: precision?.rawValue ?? "fp32", reason: "\(weight.name): \(error)")
         }
     }
 
@@ -25,7 +29,7 @@ struct Linear {
     init(weight: Parameter, bias: Parameter) {
         self.weight = weight
         self.bias = bias
-        (bf16, int8) = (nil, nil)
+        (f32, bf16, int8) = (nil, nil, nil)
     }
 
     // MARK: forward
@@ -54,6 +58,9 @@ struct Linear {
 
     /// y[:, cols] += x · W[cols]ᵀ: the weight's rows for those columns are contiguous.
     private func product(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, columns cols: Range<Int>) {
+        if let f32 {
+            return F32Products.multiply(x, weight: f32, weightRows: cols, into: y + cols.lowerBound, rows: rows, beta: 1, ldc: outFeatures)
+        }
         if let bf16 {
             return BF16.multiply(x, weight: bf16, weightRows: cols, into: y + cols.lowerBound, rows: rows, beta: 1, ldc: outFeatures)
         }
