@@ -84,8 +84,8 @@ struct WeightScope {
     /// The arithmetic a `Linear` loaded here packs its weight for: the chosen precision
     /// inside the encoder layers; nil when its products go to OpenBLAS on the weight as it
     /// is: in training (weights change every step), outside the encoder layers (pooler and
-    /// heads: few rows, and their outputs are the answer), and for fp32 under
-    /// `BERT_FP32_ENGINE=openblas`.
+    /// heads: few rows, and their outputs are the answer), and for fp32 unless
+    /// `BERT_FP32_ENGINE=onednn`.
     var packedPrecision: Precision? {
         guard !isTraining, prefix.hasPrefix("encoder.layer.") else { return nil }
         return weights.precision == .fp32 && !F32Products.packed ? nil : weights.precision

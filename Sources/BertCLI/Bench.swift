@@ -81,7 +81,8 @@ struct Bench: ParsableCommand {
             let fields: [(String, String)] = [
                 ("core", JSON.string(BLAS.coreName)),
                 ("precision", JSON.string(embedder.precision.rawValue)),
-                ("product_engine", embedder.precision == .fp32 ? JSON.string("OpenBLAS " + BLAS.coreName) : JSON.string("oneDNN " + DNNL.version)),
+                ("product_engine", JSON.string(embedder.precision == .fp32
+                    ? (F32Products.packed ? F32Products.engine : "OpenBLAS " + BLAS.coreName) : "oneDNN " + DNNL.version)),
                 ("blas_threads", "\(BLAS.threads)"),
                 ("workers", "\(embedder.context.workers)"),
                 ("blas_threads_per_worker", "1"),

@@ -1,17 +1,19 @@
 import Foundation
 
-/// The fp32 weight products of inference: oneDNN's f32 matmul (brgemm avx512_core) with the
-/// weight packed once, at load, into the blocked layout its kernels read, where OpenBLAS
-/// 0.3.21 repacks the weight on every call and, under `OPENBLAS_CORETYPE=Haswell`, runs
-/// AVX2 kernels only (tools/benchmarks/gemm_engines.txt: 158 against 97 GFLOP/s at 256 rows).
-/// Training keeps OpenBLAS: its weights change every step.
+/// The fp32 weight products of inference on oneDNN, opt-in (`BERT_FP32_ENGINE=onednn`): its
+/// f32 matmul (brgemm avx512_core) with the weight packed once, at load, into the blocked
+/// layout its kernels read, where OpenBLAS 0.3.21 repacks the weight on every call and,
+/// under `OPENBLAS_CORETYPE=Haswell`, runs AVX2 kernels only (tools/benchmarks/gemm_engines.txt:
+/// 158 against 97 GFLOP/s at 256 rows). Measured end to end with OpenBLAS on its AVX-512
+/// kernels, it gained 6% on all-MiniLM-L6-v2 for 1.45× the peak memory (the packed copy
+/// beside the mapped file), so OpenBLAS stays the default. Training always uses OpenBLAS: its
+/// weights change every step.
 ///
 ///     let w = try F32Matrix(packing: weight, rows: out, cols: inFeatures)
 ///     F32Products.multiply(x, weight: w, into: y, rows: n, beta: 1)    // y += x · wᵀ
 public enum F32Products {
-    /// Whether inference packs its fp32 products for oneDNN: yes unless
-    /// `BERT_FP32_ENGINE=openblas` (what tools/bench compares against).
-    public static let packed: Bool = ProcessInfo.processInfo.environment["BERT_FP32_ENGINE"]?.lowercased() != "openblas"
+    /// Whether inference packs its fp32 products for oneDNN: only when `BERT_FP32_ENGINE=onednn`.
+    public static let packed: Bool = ProcessInfo.processInfo.environment["BERT_FP32_ENGINE"]?.lowercased() == "onednn"
 
     /// The engine fp32 inference products run on, for benchmarks to print.
     public static var engine: String { packed ? "oneDNN \(DNNL.version) f32" : "OpenBLAS sgemm" }
