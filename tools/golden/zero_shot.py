@@ -77,7 +77,7 @@ def main():
         config = spec["config"](**tiny.label_fields(labels))
         if key == "electra":
             config.classifier_dropout = 0.0
-        model = tiny.perturbed(torch, cls, config, seed=110 + index, noise=arch.NOISE * 3)
+        model = tiny.perturbed(torch, cls, config, seed=110 + index, noise=arch.NOISE, factor=3)
         out = os.path.join(resources, "nli", key)
         with tiny.converted(root, arch, model, spec, spiece, out, f"tiny-random-{key}-nli") as hf:
             tokenizer = AutoTokenizer.from_pretrained(hf)

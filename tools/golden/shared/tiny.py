@@ -6,7 +6,7 @@ seeded perturbed head checkpoint, and saving and converting it. Not a golden scr
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "shared"))
     import tiny
     arch = tiny.architectures_module(root)
-    model = tiny.perturbed(torch, BertForTokenClassification, config, seed=70, noise=arch.NOISE * 3)
+    model = tiny.perturbed(torch, BertForTokenClassification, config, seed=70, noise=arch.NOISE, factor=3)
     with tiny.converted(root, arch, model, spec, spiece, out, "tiny-random-bert-ner") as hf:
         tokenizer = AutoTokenizer.from_pretrained(hf)
 """
@@ -63,15 +63,16 @@ def label_fields(labels):
     return dict(num_labels=len(labels), id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)})
 
 
-def perturbed(torch, cls, config, seed, noise):
+def perturbed(torch, cls, config, seed, noise, factor=1):
     """cls(config) built after torch.manual_seed(seed) with eager attention, every parameter (in
-    name order) moved by N(0, noise) so that no bias is zero and no LayerNorm the identity; eval mode."""
+    name order) moved by N(0, 1) * noise * factor (in that order, as the scripts always computed it)
+    so that no bias is zero and no LayerNorm the identity; eval mode."""
     config._attn_implementation = "eager"
     torch.manual_seed(seed)
     model = cls(config)
     with torch.no_grad():
         for _, parameter in sorted(model.named_parameters()):
-            parameter.add_(torch.randn_like(parameter) * noise)
+            parameter.add_(torch.randn_like(parameter) * noise * factor)
     model.eval()
     return model
 
