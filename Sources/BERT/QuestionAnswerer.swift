@@ -47,9 +47,20 @@ public final class QuestionAnswerer: @unchecked Sendable {
         }
     }
 
+    /// How a tokenizer's tokens make words (tokenizers' word ids), for widening spans to words.
+    enum Words {
+        /// WordPiece: a word goes on through its "##" pieces.
+        case continuations
+        /// SentencePiece: a word starts at each "▁".
+        case metaspace
+        /// tokenizer.json: the pre-tokenizer's pieces, found again in the text.
+        case pieces(TokenizerJSON)
+    }
+
     public let config: Config
-    public let tokenizer: any TokenDecoding
+    public let tokenizer: any Tokenizer
     public let context: ExecutionContext
+    let words: Words
     let encoder: Encoder
     let head: QuestionAnsweringHead
 
@@ -66,9 +77,14 @@ public final class QuestionAnswerer: @unchecked Sendable {
                                          needed: "question-answering head (qa_outputs.*)", has: directory.headDescription,
                                          hint: "convert a \(config.architecture.classPrefix(config))ForQuestionAnswering checkpoint with tools/convert")
         }
-        guard let tokenizer = try directory.loadTokenizer() as? any TokenDecoding else {
+        let tokenizer = try directory.loadTokenizer()
+        if let json = tokenizer as? TokenizerJSON {
+            words = .pieces(json)
+        } else if let decoding = tokenizer as? any TokenDecoding {
+            words = decoding.marksContinuations ? .continuations : .metaspace
+        } else {
             throw ModelError.tokenizer(path: directory.url.path,
-                                       reason: "question answering needs the tokenizer's word boundaries, which this tokenizer (\(config.runtime.tokenizer.kind)) does not give yet; use a WordPiece or SentencePiece model")
+                                       reason: "question answering needs the tokenizer's word boundaries, which this tokenizer (\(config.runtime.tokenizer.kind)) does not give")
         }
         self.tokenizer = tokenizer
         let (encoder, _, _, _, head) = try directory.loadAll()
@@ -151,7 +167,8 @@ public final class QuestionAnswerer: @unchecked Sendable {
         guard n > 0, first > 0, Array(whole.ids[first..<(whole.count - 1)]) == Array(alone.ids[1..<(alone.count - 1)]) else {
             throw ModelError.invalidInput(index: 0, reason: "the context has no tokens this model's question-answering template can place")
         }
-        let words = wordIndices(Array(alone.tokens[1..<(alone.count - 1)]))
+        let content = 1..<(alone.count - 1)
+        let words = wordIndices(Array(alone.tokens[content]), Array(alone.offsets[content]), text)
         let budget = plan.maxLength - first - 1
         guard budget > 0 else {
             throw ModelError.inputTooLong(tokens: first + 1, limit: plan.maxLength)
@@ -174,14 +191,24 @@ public final class QuestionAnswerer: @unchecked Sendable {
         }
     }
 
-    /// The pre-tokenizer's word of each context token: a WordPiece word goes on through its
-    /// "##" pieces, a SentencePiece word starts at each "▁".
-    func wordIndices(_ tokens: [String]) -> [Int] {
-        var word = -1
-        return tokens.map { token in
-            let continues = tokenizer.marksContinuations ? token.hasPrefix("##") : !token.hasPrefix("\u{2581}")
-            if !continues || word < 0 { word += 1 }
-            return word
+    /// The pre-tokenizer's word of each context token (`Words`).
+    func wordIndices(_ tokens: [String], _ offsets: [Range<Int>], _ text: String) -> [Int] {
+        switch words {
+        case .continuations, .metaspace:
+            var word = -1
+            return tokens.map { token in
+                let continues = if case .continuations = words { token.hasPrefix("##") } else { !token.hasPrefix("\u{2581}") }
+                if !continues || word < 0 { word += 1 }
+                return word
+            }
+        case .pieces(let json):
+            // A token's word: the last piece starting at or before it (pieces come in order).
+            let pieces = json.wordRanges(in: text)
+            var word = 0
+            return offsets.map { r in
+                while word + 1 < pieces.count, pieces[word + 1].lowerBound <= r.lowerBound { word += 1 }
+                return word
+            }
         }
     }
 
@@ -231,7 +258,7 @@ public final class QuestionAnswerer: @unchecked Sendable {
         while a - 1 >= w.context.lowerBound, w.words[a - 1] == w.words[t] { a -= 1 }
         while b + 1 < w.context.upperBound, w.words[b + 1] == w.words[t] { b += 1 }
         var start = w.encoding.offsets[a].lowerBound
-        if !tokenizer.marksContinuations, w.encoding.tokens[a].hasPrefix("\u{2581}"), start > 0,
+        if case .metaspace = words, w.encoding.tokens[a].hasPrefix("\u{2581}"), start > 0,
            text[start - 1].properties.isWhitespace {
             start -= 1
         }

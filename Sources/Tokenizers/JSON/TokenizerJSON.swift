@@ -153,6 +153,37 @@ public struct TokenizerJSON: Tokenizer {
         return part
     }
 
+    /// The words of `text` as tokenizers numbers them (`Encoding.word_ids`): each added token,
+    /// and each piece the pre-tokenizer cuts the rest into, as a range of Unicode scalars of
+    /// `text`, in order. A token lies inside its word's range.
+    public func wordRanges(in text: String) -> [Range<Int>] {
+        let scalars = Array(text.unicodeScalars)
+        var out: [Range<Int>] = []
+        for segment in rawMatcher.segments(of: scalars) {
+            switch segment {
+            case .token(_, let range):
+                out.append(range)
+            case .text(let range):
+                var normalized = NormalizedText(scalars[range], origins: ArraySlice(range))
+                normalizer?.normalize(&normalized)
+                for inner in normalizedMatcher.segments(of: normalized.scalars) {
+                    switch inner {
+                    case .token(_, let r):
+                        out.append(normalized.originalRange(r))
+                    case .text(let r):
+                        guard !r.isEmpty else { continue }
+                        var words = [normalized.slice(r)]
+                        preTokenizer?.split(&words)
+                        for word in words where !word.scalars.isEmpty {
+                            out.append(word.origins.min()!..<(word.origins.max()! + 1))
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
     /// The text of `ids`, through the file's decoder (tokens joined by spaces when it has none).
     /// `skipSpecialTokens` leaves out the added tokens marked special; unknown ids are skipped.
     public func decode(_ ids: [Int], skipSpecialTokens: Bool = false) -> String {
