@@ -92,17 +92,34 @@ public final class QuestionAnswerer: @unchecked Sendable {
         self.head = head!
     }
 
-    /// The answers to each question about `context`, best first.
-    public func answer(_ questions: [String], context text: String, options: Options = Options(), batchSize: Int = 32) throws -> [[Answer]] {
+    /// The answers to each question about `context`, best first. Questions are run in groups
+    /// of at most `windowsPerGroup` windows (one question's windows stay together), so a long
+    /// context asked many questions holds one group's windows at a time.
+    public func answer(_ questions: [String], context text: String, options: Options = Options(), batchSize: Int = 32,
+                       windowsPerGroup: Int = 256) throws -> [[Answer]] {
         let plan = try Plan(options, modelLimit: config.maxLength)
         guard !text.isEmpty else { throw ModelError.invalidOption(name: "--context", reason: "is empty: give the text the answers are in") }
         let scalars = Array(text.unicodeScalars)
-        var windows: [Window] = []
+        var out: [[Answer]] = []
+        var group: [[Window]] = []
+        func flush() throws {
+            out += try answers(group, plan, scalars, batchSize: batchSize)
+            group.removeAll()
+        }
         for (q, question) in questions.enumerated() {
             guard !question.isEmpty else { throw ModelError.invalidInput(index: q, reason: "the question is empty") }
-            windows += try self.windows(question, text, plan).map { var w = $0; w.question = q; return w }
+            let windows = try self.windows(question, text, plan)
+            if !group.isEmpty, group.reduce(0, { $0 + $1.count }) + windows.count > windowsPerGroup { try flush() }
+            group.append(windows)
         }
-        var logits = [[Float]](repeating: [], count: windows.count)  // per window (T, 2)
+        try flush()
+        return out
+    }
+
+    /// Each question's answers from its windows, all run through the encoder together.
+    func answers(_ questions: [[Window]], _ plan: Plan, _ text: [Unicode.Scalar], batchSize: Int) throws -> [[Answer]] {
+        let windows = questions.flatMap { $0 }
+        var logits = [[Float]](repeating: [], count: windows.count)  // per window (T, 2): start, end
         try encoder.run(windows.map(\.encoding), batchSize: batchSize, padId: tokenizer.padId, context: context) { indices, batch, hidden in
             let C = config.hiddenSize
             for (b, i) in indices.enumerated() {
@@ -114,10 +131,10 @@ public final class QuestionAnswerer: @unchecked Sendable {
         }
         var out: [[Answer]] = []
         var w = 0
-        for q in questions.indices {
+        for question in questions {
             var answers: [Answer] = [], null = 1_000_000.0
-            while w < windows.count, windows[w].question == q {
-                spans(windows[w], logits[w], plan, scalars, into: &answers, null: &null)
+            for window in question {
+                spans(window, logits[w], plan, text, into: &answers, null: &null)
                 w += 1
             }
             if plan.options.handleImpossibleAnswer { answers.append(Answer(score: null, start: 0, end: 0, answer: "")) }
@@ -151,7 +168,6 @@ public final class QuestionAnswerer: @unchecked Sendable {
     /// One window: the question, then a stretch of the context. `context` is the range of its
     /// rows holding context tokens, `words` each row's word of the context (nil outside it).
     struct Window {
-        var question = 0
         let encoding: Encoding
         let context: Range<Int>
         let words: [Int?]

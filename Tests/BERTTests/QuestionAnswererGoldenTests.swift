@@ -62,6 +62,9 @@ struct QuestionAnsweringGolden: Decodable {
         let cases = golden.cases.filter { $0.context == golden.cases[5].context }
         let options = golden.cases[5].options
         let together = try qa.answer(cases.map(\.question), context: cases[0].context, options: options, batchSize: 3)
+        // in groups of one question's windows: the same
+        let grouped = try qa.answer(cases.map(\.question), context: cases[0].context, options: options, windowsPerGroup: 1)
+        #expect(grouped.map { $0.map(\.answer) } == together.map { $0.map(\.answer) })
         #expect(cases.count >= 2)
         for (c, answers) in zip(cases, together) {
             let alone = try qa.answer([c.question], context: c.context, options: options)[0]
