@@ -74,6 +74,18 @@ struct QuestionAnsweringGolden: Decodable {
         }
     }
 
+    /// 8 tasks asking at once on one QuestionAnswerer get what one call alone gets, bit for bit.
+    @Test func concurrentCalls() async throws {
+        let golden = try #require(try QuestionAnsweringGolden.load()["bert"])
+        let qa = try answerer(golden)
+        let c = golden.cases[5]
+        let alone = try qa.answer([c.question], context: c.context, options: c.options)
+        try await withThrowingTaskGroup(of: [[Answer]].self) { group in
+            for _ in 0..<8 { group.addTask { try qa.answer([c.question], context: c.context, options: c.options) } }
+            for try await result in group { #expect(result == alone) }
+        }
+    }
+
     @Test func errors() throws {
         let golden = try #require(try QuestionAnsweringGolden.load()["bert"])
         let qa = try answerer(golden)

@@ -68,6 +68,19 @@ struct ZeroShotGolden: Decodable {
         #expect(ZeroShotClassifier.labels(parsing: " , ,") == [])
     }
 
+    /// 8 tasks classifying at once on one ZeroShotClassifier get what one call alone gets, bit for bit.
+    @Test func concurrentCalls() async throws {
+        let golden = try #require(try ZeroShotGolden.load()["bert"])
+        let classifier = try ZeroShotClassifier(directory: ModelDirectory(url: Checkout.resources.appendingPathComponent(golden.model)))
+        let c = golden.cases[0]
+        let labels = c.candidateLabels.labels
+        let alone = try classifier.classify(c.texts, candidateLabels: labels)
+        try await withThrowingTaskGroup(of: [ZeroShotResult].self) { group in
+            for _ in 0..<8 { group.addTask { try classifier.classify(c.texts, candidateLabels: labels) } }
+            for try await result in group { #expect(result == alone) }
+        }
+    }
+
     @Test func errors() throws {
         let classifier = try ZeroShotClassifier(directory: ModelDirectory(url: Checkout.resources.appendingPathComponent("nli/bert")))
         do {
