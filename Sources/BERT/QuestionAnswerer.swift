@@ -218,13 +218,7 @@ public final class QuestionAnswerer: @unchecked Sendable {
                 return word
             }
         case .pieces(let json):
-            // A token's word: the last piece starting at or before it (pieces come in order).
-            let pieces = json.wordRanges(in: text)
-            var word = 0
-            return offsets.map { r in
-                while word + 1 < pieces.count, pieces[word + 1].lowerBound <= r.lowerBound { word += 1 }
-                return word
-            }
+            return json.wordIndices(offsets: offsets, in: text)
         }
     }
 

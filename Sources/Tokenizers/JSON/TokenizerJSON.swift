@@ -153,9 +153,25 @@ public struct TokenizerJSON: Tokenizer {
         return part
     }
 
-    /// The words of `text` as tokenizers numbers them (`Encoding.word_ids`): each added token,
-    /// and each piece the pre-tokenizer cuts the rest into, as a range of Unicode scalars of
-    /// `text`, in order. A token lies inside its word's range.
+    /// tokenizers' word ids (`Encoding.word_ids`) of the tokens of one sequence of `text`, given
+    /// by their offsets in order (special tokens left out): a token's word is the last of
+    /// `wordRanges(in:)` starting at or before it, except that a token whose offsets are empty
+    /// (a space trimmed away, as ByteLevel trims offsets) stays with the word ending there.
+    public func wordIndices(offsets: [Range<Int>], in text: String) -> [Int] {
+        let words = wordRanges(in: text)
+        var word = 0
+        return offsets.map { r in
+            while word + 1 < words.count, words[word + 1].lowerBound <= r.lowerBound,
+                  !(r.isEmpty && words[word].upperBound == r.lowerBound && words[word + 1].lowerBound == r.lowerBound) {
+                word += 1
+            }
+            return word
+        }
+    }
+
+    /// The words of `text` as tokenizers numbers them: each added token, and each piece the
+    /// pre-tokenizer cuts the rest into, as a range of Unicode scalars of `text`, in order. A
+    /// token lies inside its word's range.
     public func wordRanges(in text: String) -> [Range<Int>] {
         let scalars = Array(text.unicodeScalars)
         var out: [Range<Int>] = []
