@@ -46,6 +46,9 @@ struct Classify: ParsableCommand {
         if candidateLabels == nil, multiLabel || hypothesisTemplate != ZeroShotClassifier.defaultTemplate {
             throw ValidationError("--multi-label and --hypothesis-template are for zero-shot classification: give --candidate-labels too")
         }
+        if let candidateLabels, ZeroShotClassifier.labels(parsing: candidateLabels).isEmpty {
+            throw ValidationError("--candidate-labels is empty: give at least one label, e.g. \"sport,politics\"")
+        }
         if candidateLabels != nil, pair != nil || stride != nil {
             throw ValidationError("--candidate-labels pairs each text with its hypotheses; it cannot be used with --pair or --stride")
         }
