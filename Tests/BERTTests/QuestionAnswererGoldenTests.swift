@@ -21,9 +21,11 @@ struct QuestionAnsweringGolden: Decodable {
                                      docStride: docStride, handleImpossibleAnswer: handleImpossibleAnswer ?? false)
         }
     }
+    struct Words: Decodable { let context: String; let wordIds: [Int] }
     let model: String
     let maxLength: Int
     let cases: [Case]
+    let words: [Words]
 
     static func load() throws -> [String: QuestionAnsweringGolden] {
         let decoder = JSONDecoder()
@@ -52,6 +54,18 @@ struct QuestionAnsweringGolden: Decodable {
             #expect(ours.map(\.answer) == c.answers.map(\.answer), "\(type) case \(k): \(c.question)")
             #expect(ours.map(\.start) == c.answers.map(\.start) && ours.map(\.end) == c.answers.map(\.end), "\(type) case \(k)")
             for (a, b) in zip(ours, c.answers) { #expect(abs(a.score - b.score) < 1e-5, "\(type) case \(k): \(a.score) vs \(b.score)") }
+        }
+    }
+
+    /// The words spans widen to: the fast tokenizer's word ids of the context tokens, exactly.
+    @Test(arguments: types) func wordIdsOfTheContext(_ type: String) throws {
+        let golden = try #require(try QuestionAnsweringGolden.load()[type])
+        let qa = try answerer(golden)
+        for w in golden.words {
+            let e = try qa.tokenizer.encode(w.context, pair: nil, maxLength: Int.max, truncation: .longestFirst)
+            let content = 1..<(e.count - 1)
+            let ours = qa.wordIndices(Array(e.tokens[content]), Array(e.offsets[content]), w.context)
+            #expect(ours == w.wordIds, "\(type): \(w.context)")
         }
     }
 

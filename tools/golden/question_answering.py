@@ -19,7 +19,8 @@ The long context takes several windows (spans: how many the tokenizer made).
 Writes Tests/BERTTests/Resources/qa/question_answering_golden.json:
   {TYPE: {"model": "qa/TYPE", "max_length": N,
           "cases": [{"question", "context", "top_k", "max_answer_len", "handle_impossible_answer",
-                     "doc_stride", "max_seq_len", "spans", "answers": [{"score", "start", "end", "answer"}, …]}]}}
+                     "doc_stride", "max_seq_len", "spans", "answers": [{"score", "start", "end", "answer"}, …]}],
+          "words": [{"context", "word_ids": [the fast tokenizer's word id of each context token]}]}}
 (answers: the pipeline's output as a list, also where it returns a single dict).
 """
 
@@ -114,7 +115,12 @@ def main():
                           **{k: case.get(k) for k in OPTIONS}, "max_seq_len": max_length, "spans": spans,
                           "answers": answers if isinstance(answers, list) else [answers]})
         assert any(c["spans"] > 1 for c in cases), f"{key}: no context took several windows"
-        golden[key] = {"model": f"qa/{key}", "max_length": max_length, "cases": cases}
+        words = []
+        for context in dict.fromkeys(c["context"] for c in CASES):
+            e = tokenizer("Who?", context).encodings[0]
+            keep = [i for i, s in enumerate(e.sequence_ids) if s == 1]
+            words.append({"context": context, "word_ids": [e.word_ids[i] for i in keep]})
+        golden[key] = {"model": f"qa/{key}", "max_length": max_length, "cases": cases, "words": words}
     with open(os.path.join(resources, "qa", "question_answering_golden.json"), "w", encoding="utf-8") as f:
         json.dump(golden, f, indent=1, ensure_ascii=False)
         f.write("\n")
