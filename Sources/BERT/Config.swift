@@ -58,11 +58,13 @@ public struct Config: Codable, Sendable, Equatable {
         public var maskedLM: MaskedLMSettings?
         /// The per-token classifier of a *ForTokenClassification (`token_classifier.*`).
         public var tokenClassifier: TokenClassifierSettings?
+        /// The span head of a *ForQuestionAnswering (`qa_outputs.*`).
+        public var questionAnswering: QuestionAnsweringSettings?
 
         public init() {}
 
         enum CodingKeys: String, CodingKey {
-            case formatVersion, tokenizer, pooling, normalize, source, classifier, tokenClassifier
+            case formatVersion, tokenizer, pooling, normalize, source, classifier, tokenClassifier, questionAnswering
             case maskedLM = "maskedLm"  // "masked_lm" after convertFromSnakeCase
         }
 
@@ -76,6 +78,7 @@ public struct Config: Codable, Sendable, Equatable {
             classifier = try c.decodeIfPresent(ClassifierSettings.self, forKey: .classifier)
             maskedLM = try c.decodeIfPresent(MaskedLMSettings.self, forKey: .maskedLM)
             tokenClassifier = try c.decodeIfPresent(TokenClassifierSettings.self, forKey: .tokenClassifier)
+            questionAnswering = try c.decodeIfPresent(QuestionAnsweringSettings.self, forKey: .questionAnswering)
         }
     }
 
@@ -83,6 +86,12 @@ public struct Config: Codable, Sendable, Equatable {
     /// named by id2label.
     public struct TokenClassifierSettings: Codable, Sendable, Equatable {
         public var labels: Int
+    }
+
+    /// An extractive question answerer: one Linear over each token's last hidden state, giving
+    /// `outputs` (2) logits, the answer's start and end.
+    public struct QuestionAnsweringSettings: Codable, Sendable, Equatable {
+        public var outputs: Int
     }
 
     /// What tools/convert wrote down about the masked-LM head: the activation between its
@@ -247,6 +256,9 @@ public struct Config: Codable, Sendable, Equatable {
         }
         if let t = runtime.tokenClassifier, t.labels < 1 || t.labels != labels.count {
             return "runtime.token_classifier.labels \(t.labels) must be positive and match id2label (\(labels.count))"
+        }
+        if let q = runtime.questionAnswering, q.outputs != 2 {
+            return "runtime.question_answering.outputs \(q.outputs) must be 2 (start and end logits)"
         }
         if let problemType, ClassifierHead.Problem(rawValue: problemType) == nil {
             return "problem_type '\(problemType)' is not one of \(ClassifierHead.Problem.allCases.map(\.rawValue).joined(separator: ", "))"

@@ -50,7 +50,7 @@ public final class MaskFiller: @unchecked Sendable {
         }
         self.tokenizer = tokenizer
         maskId = mask
-        let (encoder, _, head, _) = try directory.loadAll()
+        let (encoder, _, head, _, _) = try directory.loadAll()
         self.encoder = encoder
         self.head = head!
     }

@@ -32,10 +32,11 @@ public struct ModelDirectory: Sendable {
         return (all.encoder, all.head)
     }
 
-    /// The encoder with every head the checkpoint has: the classifier (`classifier.*`) and the
-    /// masked-LM head (`mlm.*`, described by runtime.masked_lm).
+    /// The encoder with every head the checkpoint has: the classifier (`classifier.*`), the
+    /// masked-LM head (`mlm.*`, described by runtime.masked_lm), the token classifier
+    /// (`token_classifier.*`) and the question-answering head (`qa_outputs.*`).
     func loadAll(precision: Precision = .fp32) throws -> (encoder: Encoder, head: ClassifierHead?, maskedLM: MaskedLMHead?,
-                                                         tokens: TokenClassifierHead?) {
+                                                         tokens: TokenClassifierHead?, spans: QuestionAnsweringHead?) {
         try precision.check()
         let checkpoint = try SafetensorsFile(path: url.appendingPathComponent("model.safetensors").path)
         let weights = Weights(checkpoint, precision: precision)
@@ -51,8 +52,9 @@ public struct ModelDirectory: Sendable {
                                            reason: "model.safetensors has a masked-LM head (mlm.*) but runtime.masked_lm is missing; re-run tools/convert")
         }
         let tokens = config.runtime.tokenClassifier != nil ? try TokenClassifierHead(root, config: config) : nil
+        let spans = config.runtime.questionAnswering != nil ? try QuestionAnsweringHead(root, config: config) : nil
         try weights.finish()
-        return (encoder, head, maskedLM, tokens)
+        return (encoder, head, maskedLM, tokens, spans)
     }
 
     /// The heads this directory's checkpoint has, for messages ("a sequence classifier (3 labels)").
@@ -63,6 +65,7 @@ public struct ModelDirectory: Sendable {
         }
         if config.runtime.maskedLM != nil { heads.append("a masked-LM head") }
         if config.runtime.tokenClassifier != nil { heads.append("a token-classification head (\(config.labels.count) labels)") }
+        if config.runtime.questionAnswering != nil { heads.append("a question-answering head") }
         return heads.isEmpty ? "no task head (an encoder for `bert embed`)" : heads.joined(separator: " and ")
     }
 

@@ -68,6 +68,36 @@ public final class SentenceEmbedder: @unchecked Sendable {
         return vectors
     }
 
+    /// One vector per text, for texts longer than the model's limit: each text is read in
+    /// overlapping windows of the model's length (`overlap` tokens shared between neighbours,
+    /// Hugging Face's stride), each window pooled as the model pools, and the windows' vectors
+    /// averaged with their token counts (special tokens included) as weights, then normalized
+    /// when the model normalizes. A text that fits is one window: its vector is `embed`'s.
+    public func embed(_ texts: [String], windowOverlap overlap: Int, batchSize: Int = 32) throws -> [[Float]] {
+        let limit = config.maxLength
+        guard overlap >= 0, overlap < limit - 2 else {
+            throw ModelError.invalidOption(name: "--stride", reason: "must be within 0..<\(limit - 2) for a model of \(limit) tokens")
+        }
+        var windows: [Encoding] = [], owner: [Int] = []
+        for (i, text) in texts.enumerated() {
+            let whole = try tokenizer.encode(text, pair: nil, maxLength: Int.max, truncation: .longestFirst)
+            for w in whole.windows(maxLength: limit, overlap: overlap) {
+                windows.append(w)
+                owner.append(i)
+            }
+        }
+        var sums = [[Double]](repeating: [Double](repeating: 0, count: dimension), count: texts.count)
+        var counts = [Int](repeating: 0, count: texts.count)
+        for ((i, w), v) in zip(zip(owner, windows), try pooled(encodings: windows, batchSize: batchSize)) {  // Serving.swift
+            for (j, x) in v.enumerated() { sums[i][j] += Double(w.count) * Double(x) }
+            counts[i] += w.count
+        }
+        return zip(sums, counts).map { sum, n in
+            let v = sum.map { Float($0 / Double(n)) }
+            return normalize ? Pooling.normalize(v) : v
+        }
+    }
+
     /// Hidden states of the last layer for one text: (T, C) as T rows.
     public func lastHiddenState(_ text: String) throws -> [[Float]] {
         try lastHiddenStates([text])[0]

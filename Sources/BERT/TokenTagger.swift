@@ -59,7 +59,7 @@ public final class TokenTagger: @unchecked Sendable {
             throw ModelError.tokenizer(path: directory.url.path, reason: "this tokenizer cannot map tokens back to text")
         }
         self.tokenizer = tokenizer
-        let (encoder, _, _, head) = try directory.loadAll()
+        let (encoder, _, _, head, _) = try directory.loadAll()
         self.encoder = encoder
         self.head = head!
     }

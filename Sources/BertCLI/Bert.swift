@@ -9,6 +9,6 @@ struct Bert: ParsableCommand {
         Models are directories made by tools/convert (tools/setup makes the defaults under models/).
         Without TEXT arguments, every verb reads one input per line from standard input.
         """,
-        subcommands: [Embed.self, Tokenize.self, Classify.self, FillMask.self, Tag.self, Rerank.self, Finetune.self, Evaluate.self, Bench.self, Serve.self]
+        subcommands: [Embed.self, Tokenize.self, Classify.self, FillMask.self, Tag.self, AnswerQuestions.self, Rerank.self, Finetune.self, Evaluate.self, Bench.self, Serve.self]
     )
 }

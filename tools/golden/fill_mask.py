@@ -20,15 +20,14 @@ decoder's as embeddings.word_embeddings.weight, its bias as mlm.bias), d loss af
 And Tests/BERTTests/Resources/antiberty_fill_mask_golden.json: {"texts", "pipeline"}.
 """
 
-import importlib.machinery
-import importlib.util
 import json
 import os
 import sys
-import tempfile
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "shared"))
+import tiny  # noqa: E402  (tools/golden/shared/tiny.py)
 
 # Sentences of the tiny vocabulary's words (architectures.WORDS), a mask or two in each.
 TEXTS = [
@@ -49,24 +48,11 @@ ANTIBODIES = [
 HEAD_ROWS = 6
 
 
-def load(path, name):
-    loader = importlib.machinery.SourceFileLoader(name, path)
-    spec = importlib.util.spec_from_loader(name, loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-def specs(arch):
-    from transformers import (AlbertForMaskedLM, BertConfig, BertForMaskedLM, DistilBertForMaskedLM,
-                              ElectraForMaskedLM, MPNetForMaskedLM)
-    base = arch.architectures(None)
-    bert_vocab = arch.wordpiece_vocab(arch.BERT_SPECIALS, [])
-    bert = dict(config=lambda: BertConfig(vocab_size=len(bert_vocab), num_hidden_layers=2, hidden_act="gelu",
-                                          type_vocab_size=2, hidden_dropout_prob=0.0,
-                                          attention_probs_dropout_prob=0.0, pad_token_id=0, **arch.SIZES),
-                types=True, vocab=bert_vocab, tokenizer_class="BertTokenizer", pad=0)
-    out = {"bert": (bert, BertForMaskedLM)}
+def specs(tiny, arch, root):
+    from transformers import (AlbertForMaskedLM, BertForMaskedLM, DistilBertForMaskedLM, ElectraForMaskedLM,
+                              MPNetForMaskedLM)
+    base = arch.architectures(root)
+    out = {"bert": (tiny.bert_spec(arch), BertForMaskedLM)}
     for model_type, cls in (("distilbert", DistilBertForMaskedLM), ("albert", AlbertForMaskedLM),
                             ("electra", ElectraForMaskedLM), ("mpnet", MPNetForMaskedLM)):
         out[model_type] = (base[model_type], cls)
@@ -125,26 +111,15 @@ def main():
     from transformers import AutoTokenizer
     transformers.logging.set_verbosity_error()
     torch.set_num_threads(1)
-    arch = load(os.path.join(root, "tools", "golden", "architectures.py"), "golden_architectures")
-    convert = load(os.path.join(root, "tools", "convert"), "tools_convert")
+    arch = tiny.architectures_module(root)
+    convert = tiny.convert_module(root)
     resources = os.path.join(root, "Tests", "BERTTests", "Resources")
-    venv_python = os.path.join(root, ".venv", "bin", "python")
     spiece = arch.albert_spiece(root)
     golden = {}
-    for index, (model_type, (spec, cls)) in enumerate(specs(arch).items()):
-        config = spec["config"]()
-        config._attn_implementation = "eager"
-        torch.manual_seed(40 + index)
-        model = cls(config)
-        with torch.no_grad():
-            for _, parameter in sorted(model.named_parameters()):
-                parameter.add_(torch.randn_like(parameter) * arch.NOISE)
-        model.eval()
+    for index, (model_type, (spec, cls)) in enumerate(specs(tiny, arch, root).items()):
+        model = tiny.perturbed(torch, cls, spec["config"](), seed=40 + index, noise=arch.NOISE)
         out = os.path.join(resources, "mlm", model_type)
-        with tempfile.TemporaryDirectory() as work:
-            hf = os.path.join(work, "hf")
-            arch.save_hf(model, spec, hf, spiece)
-            arch.convert(root, venv_python, hf, out, f"tiny-random-{model_type}-mlm")
+        with tiny.converted(root, arch, model, spec, spiece, out, f"tiny-random-{model_type}-mlm") as hf:
             tokenizer = AutoTokenizer.from_pretrained(hf)
         texts = [t.replace("{m}", tokenizer.mask_token) for t in TEXTS]
         tensors, head = head_gradients(torch, convert, model, index)

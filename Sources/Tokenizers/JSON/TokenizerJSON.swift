@@ -153,6 +153,53 @@ public struct TokenizerJSON: Tokenizer {
         return part
     }
 
+    /// tokenizers' word ids (`Encoding.word_ids`) of the tokens of one sequence of `text`, given
+    /// by their offsets in order (special tokens left out): a token's word is the last of
+    /// `wordRanges(in:)` starting at or before it, except that a token whose offsets are empty
+    /// (a space trimmed away, as ByteLevel trims offsets) stays with the word ending there.
+    public func wordIndices(offsets: [Range<Int>], in text: String) -> [Int] {
+        let words = wordRanges(in: text)
+        var word = 0
+        return offsets.map { r in
+            while word + 1 < words.count, words[word + 1].lowerBound <= r.lowerBound,
+                  !(r.isEmpty && words[word].upperBound == r.lowerBound && words[word + 1].lowerBound == r.lowerBound) {
+                word += 1
+            }
+            return word
+        }
+    }
+
+    /// The words of `text` as tokenizers numbers them: each added token, and each piece the
+    /// pre-tokenizer cuts the rest into, as a range of Unicode scalars of `text`, in order. A
+    /// token lies inside its word's range.
+    public func wordRanges(in text: String) -> [Range<Int>] {
+        let scalars = Array(text.unicodeScalars)
+        var out: [Range<Int>] = []
+        for segment in rawMatcher.segments(of: scalars) {
+            switch segment {
+            case .token(_, let range):
+                out.append(range)
+            case .text(let range):
+                var normalized = NormalizedText(scalars[range], origins: ArraySlice(range))
+                normalizer?.normalize(&normalized)
+                for inner in normalizedMatcher.segments(of: normalized.scalars) {
+                    switch inner {
+                    case .token(_, let r):
+                        out.append(normalized.originalRange(r))
+                    case .text(let r):
+                        guard !r.isEmpty else { continue }
+                        var words = [normalized.slice(r)]
+                        preTokenizer?.split(&words)
+                        for word in words where !word.scalars.isEmpty {
+                            out.append(word.origins.min()!..<(word.origins.max()! + 1))
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
     /// The text of `ids`, through the file's decoder (tokens joined by spaces when it has none).
     /// `skipSpecialTokens` leaves out the added tokens marked special; unknown ids are skipped.
     public func decode(_ ids: [Int], skipSpecialTokens: Bool = false) -> String {
