@@ -115,6 +115,11 @@ ALBERT_PIECES = 400
 # tokenizers library on Botchan and the benchmark sentences (2,000 tokens, <s> <pad> </s> <unk> <mask>).
 ROBERTA_TOKENIZER = os.path.join("Tests", "TokenizersTests", "Resources", "tokenizer_json", "roberta.json")
 ROBERTA_VOCAB = 2000
+# ModernBERT's: the tokenizer.json tools/golden/tokenizer_json.py trains in ModernBERT's shape (NFC,
+# byte-level BPE without a prefix space, [CLS] $A [SEP] [$B [SEP]], [MASK] with lstrip).
+MODERNBERT_TOKENIZER = os.path.join("Tests", "TokenizersTests", "Resources", "tokenizer_json", "nfc.json")
+MODERNBERT_SPECIALS = {"cls_token": "[CLS]", "sep_token": "[SEP]", "pad_token": "[PAD]", "unk_token": "[UNK]",
+                       "mask_token": "[MASK]"}
 SIZES = dict(hidden_size=32, num_attention_heads=4, intermediate_size=37, max_position_embeddings=64,
              initializer_range=0.2)
 NOISE = 0.1
@@ -197,9 +202,21 @@ def architectures(root):
                               DebertaV2ForSequenceClassification, DebertaV2Model, DistilBertConfig,
                               DistilBertForSequenceClassification, DistilBertModel, ElectraConfig,
                               ElectraForSequenceClassification, ElectraModel, MPNetConfig,
-                              MPNetForSequenceClassification, MPNetModel, RobertaConfig,
+                              MPNetForSequenceClassification, MPNetModel, ModernBertConfig,
+                              ModernBertForSequenceClassification, ModernBertModel, RobertaConfig,
                               RobertaForSequenceClassification, RobertaModel)
+    from tokenizers import Tokenizer
     spm_model, spm_pieces = deberta_spm(root)
+    modern = Tokenizer.from_file(os.path.join(root, MODERNBERT_TOKENIZER))
+    modern_ids = {k: modern.token_to_id(v) for k, v in MODERNBERT_SPECIALS.items()}
+
+    def modernbert(**options):
+        return lambda **labels: ModernBertConfig(
+            vocab_size=modern.get_vocab_size(with_added_tokens=True), num_hidden_layers=3, norm_eps=1e-5,
+            embedding_dropout=0.0, attention_dropout=0.0, mlp_dropout=0.0, classifier_dropout=0.0,
+            pad_token_id=modern_ids["pad_token"], cls_token_id=modern_ids["cls_token"],
+            sep_token_id=modern_ids["sep_token"], bos_token_id=modern_ids["cls_token"],
+            eos_token_id=modern_ids["sep_token"], **options, **SIZES, **labels)
 
     def deberta(**options):
         return lambda **labels: DebertaV2Config(
@@ -260,6 +277,20 @@ def architectures(root):
             model=DebertaV2Model, classifier=DebertaV2ForSequenceClassification, config_class=DebertaV2Config,
             types=True, vocab=None, spm=("spm.model", spm_model), tokenizer_class="DebertaV2Tokenizer", pad=0,
             model_type="deberta-v2"),
+        "modernbert": dict(
+            config=modernbert(global_attn_every_n_layers=2, local_attention=8, hidden_activation="gelu"),
+            model=ModernBertModel, classifier=ModernBertForSequenceClassification, config_class=ModernBertConfig,
+            types=False, vocab=None, tokenizer_class="PreTrainedTokenizerFast", pad=modern_ids["pad_token"],
+            tokenizer_json=os.path.join(root, MODERNBERT_TOKENIZER), specials=MODERNBERT_SPECIALS),
+        "modernbert-biased": dict(
+            config=modernbert(layer_types=["sliding_attention", "full_attention", "sliding_attention"],
+                              local_attention=6, global_rope_theta=1000.0, local_rope_theta=500.0,
+                              hidden_activation="gelu_pytorch_tanh", attention_bias=True, mlp_bias=True,
+                              norm_bias=True, classifier_bias=True, classifier_pooling="mean"),
+            model=ModernBertModel, classifier=ModernBertForSequenceClassification, config_class=ModernBertConfig,
+            types=False, vocab=None, tokenizer_class="PreTrainedTokenizerFast", pad=modern_ids["pad_token"],
+            tokenizer_json=os.path.join(root, MODERNBERT_TOKENIZER), specials=MODERNBERT_SPECIALS,
+            model_type="modernbert"),
     }
 
 
@@ -287,6 +318,7 @@ def save_hf(model, spec, hf, spiece):
     if spec.get("tokenizer_json"):
         shutil.copyfile(spec["tokenizer_json"], os.path.join(hf, "tokenizer.json"))
         del tokenizer_config["do_lower_case"]
+        tokenizer_config.update(spec.get("specials", {}))
     if "spm" in spec:
         name, data = spec["spm"]
         with open(os.path.join(hf, name), "wb") as f:
@@ -400,10 +432,25 @@ def float32_error(torch, convert_module, model, batch, labels, output, hidden, g
     twin = copy.deepcopy(model).double()
     twin.zero_grad()
     exact = twin(**batch, labels=torch.tensor(labels))
-    exact.loss.backward()
-    with torch.no_grad():
-        exact_hidden = twin.base_model(**batch).last_hidden_state
     mask = batch["attention_mask"].bool()
+    if torch.isfinite(exact.logits).all():
+        exact.loss.backward()
+        with torch.no_grad():
+            exact_hidden = twin.base_model(**batch).last_hidden_state
+    else:
+        # ModernBERT in float64: a padding row that its sliding window masks entirely gets
+        # softmax(-inf) = NaN, which 0-probabilities carry into the real rows. Each input alone
+        # (no padding) gives the same mathematics.
+        exact_hidden = torch.zeros(mask.shape + (model.config.hidden_size,), dtype=torch.float64)
+        logits, loss = [], 0
+        for k in range(mask.shape[0]):
+            one = {name: value[k:k + 1, :int(mask[k].sum())] for name, value in batch.items()}
+            out = twin(**one, labels=torch.tensor(labels[k:k + 1]))
+            (out.loss / mask.shape[0]).backward()
+            loss, logits = loss + out.loss.item() / mask.shape[0], logits + [out.logits.detach()]
+            with torch.no_grad():
+                exact_hidden[k, :one["input_ids"].shape[1]] = twin.base_model(**one).last_hidden_state[0]
+        exact = type(exact)(loss=torch.tensor(loss), logits=torch.cat(logits))
     zero, relative = [], 0.0
     for name, parameter in twin.named_parameters():
         canonical = convert_module.canonical_name(name, model_type)
