@@ -118,6 +118,15 @@ ROBERTA_VOCAB = 2000
 # ModernBERT's: the tokenizer.json tools/golden/tokenizer_json.py trains in ModernBERT's shape (NFC,
 # byte-level BPE without a prefix space, [CLS] $A [SEP] [$B [SEP]], [MASK] with lstrip).
 MODERNBERT_TOKENIZER = os.path.join("Tests", "TokenizersTests", "Resources", "tokenizer_json", "nfc.json")
+# Tokenizer-only cases for ModernBERT's added tokens: runs of spaces and the PII placeholders found
+# in the normalized text, [MASK] taking the space before it (lstrip).
+MODERNBERT_CASES = [
+    ("a  b    c", None),
+    ("Tabs\tand   spaces      here  ", None),
+    ("mail |||EMAIL_ADDRESS||| or call |||PHONE_NUMBER||| from |||IP_ADDRESS|||", None),
+    ("The cat [MASK] on the  mat.", "  A dog   ran."),
+    ("<|padding|>[CLS]x[SEP]", None),
+]
 MODERNBERT_SPECIALS = {"cls_token": "[CLS]", "sep_token": "[SEP]", "pad_token": "[PAD]", "unk_token": "[UNK]",
                        "mask_token": "[MASK]"}
 SIZES = dict(hidden_size=32, num_attention_heads=4, intermediate_size=37, max_position_embeddings=64,
@@ -197,6 +206,20 @@ def deberta_spm(root):
     return out.SerializeToString(), len(out.pieces)
 
 
+def modernbert_tokenizer(root):
+    """The trained ModernBERT-shaped tokenizer.json with the added tokens answerdotai/ModernBERT-base
+    has beside its specials: non-special tokens matched in the normalized text (|||IP_ADDRESS|||, runs
+    of 2 to 24 spaces, |||EMAIL_ADDRESS|||, |||PHONE_NUMBER|||) and the special <|padding|>."""
+    from tokenizers import AddedToken, Tokenizer
+    t = Tokenizer.from_file(os.path.join(root, MODERNBERT_TOKENIZER))
+    plain = ([AddedToken("|||IP_ADDRESS|||", normalized=True, special=False)]
+             + [AddedToken(" " * n, normalized=True, special=False) for n in range(24, 1, -1)]
+             + [AddedToken(name, normalized=True, special=False) for name in ("|||EMAIL_ADDRESS|||", "|||PHONE_NUMBER|||")])
+    t.add_tokens(plain)
+    t.add_special_tokens([AddedToken("<|padding|>", normalized=False, special=True)])
+    return t
+
+
 def architectures(root):
     from transformers import (AlbertConfig, AlbertForSequenceClassification, AlbertModel, DebertaV2Config,
                               DebertaV2ForSequenceClassification, DebertaV2Model, DistilBertConfig,
@@ -207,7 +230,7 @@ def architectures(root):
                               RobertaForSequenceClassification, RobertaModel)
     from tokenizers import Tokenizer
     spm_model, spm_pieces = deberta_spm(root)
-    modern = Tokenizer.from_file(os.path.join(root, MODERNBERT_TOKENIZER))
+    modern = modernbert_tokenizer(root)
     modern_ids = {k: modern.token_to_id(v) for k, v in MODERNBERT_SPECIALS.items()}
 
     def modernbert(**options):
@@ -281,7 +304,7 @@ def architectures(root):
             config=modernbert(global_attn_every_n_layers=2, local_attention=8, hidden_activation="gelu"),
             model=ModernBertModel, classifier=ModernBertForSequenceClassification, config_class=ModernBertConfig,
             types=False, vocab=None, tokenizer_class="PreTrainedTokenizerFast", pad=modern_ids["pad_token"],
-            tokenizer_json=os.path.join(root, MODERNBERT_TOKENIZER), specials=MODERNBERT_SPECIALS),
+            tokenizer_json_text=modern.to_str(), specials=MODERNBERT_SPECIALS, extra_cases=MODERNBERT_CASES),
         "modernbert-biased": dict(
             config=modernbert(layer_types=["sliding_attention", "full_attention", "sliding_attention"],
                               local_attention=6, global_rope_theta=1000.0, local_rope_theta=500.0,
@@ -289,7 +312,7 @@ def architectures(root):
                               norm_bias=True, classifier_bias=True, classifier_pooling="mean"),
             model=ModernBertModel, classifier=ModernBertForSequenceClassification, config_class=ModernBertConfig,
             types=False, vocab=None, tokenizer_class="PreTrainedTokenizerFast", pad=modern_ids["pad_token"],
-            tokenizer_json=os.path.join(root, MODERNBERT_TOKENIZER), specials=MODERNBERT_SPECIALS,
+            tokenizer_json_text=modern.to_str(), specials=MODERNBERT_SPECIALS, extra_cases=MODERNBERT_CASES,
             model_type="modernbert"),
     }
 
@@ -315,8 +338,12 @@ def save_hf(model, spec, hf, spiece):
     tokenizer_config = {"model_max_length": SIZES["max_position_embeddings"], "do_lower_case": True}
     if spec["tokenizer_class"]:
         tokenizer_config["tokenizer_class"] = spec["tokenizer_class"]
-    if spec.get("tokenizer_json"):
+    if spec.get("tokenizer_json_text"):
+        with open(os.path.join(hf, "tokenizer.json"), "w", encoding="utf-8") as f:
+            f.write(spec["tokenizer_json_text"])
+    elif spec.get("tokenizer_json"):
         shutil.copyfile(spec["tokenizer_json"], os.path.join(hf, "tokenizer.json"))
+    if spec.get("tokenizer_json_text") or spec.get("tokenizer_json"):
         del tokenizer_config["do_lower_case"]
         tokenizer_config.update(spec.get("specials", {}))
     if "spm" in spec:
@@ -353,16 +380,18 @@ def encode(hf, spec):
     return ids, types
 
 
-def tokenizer_cases(hf):
-    """transformers' fast tokenizer of the directory on TOKENIZER_CASES: ids and type ids."""
+def tokenizer_cases(hf, extra=()):
+    """transformers' fast tokenizer of the directory on TOKENIZER_CASES (and the architecture's own
+    extra cases): ids and type ids."""
     from transformers import AutoTokenizer
     tokenizer = AutoTokenizer.from_pretrained(hf)
     ids, types = [], []
-    for text, pair in TOKENIZER_CASES:
+    cases = TOKENIZER_CASES + list(extra)
+    for text, pair in cases:
         encoding = tokenizer(text, pair, return_token_type_ids=True)
         ids.append(encoding["input_ids"])
         types.append(encoding["token_type_ids"])
-    return {"texts": [t for t, _ in TOKENIZER_CASES], "pairs": [p for _, p in TOKENIZER_CASES],
+    return {"texts": [t for t, _ in cases], "pairs": [p for _, p in cases],
             "ids": ids, "type_ids": types, "tokenizer_class": type(tokenizer).__name__}
 
 
@@ -498,7 +527,7 @@ def run(torch, root, convert_module, key, spec, seed, spiece, resources):
             if classifier:
                 check_pytorch_bin(torch, root, model, hf, out)
             else:
-                golden["tokenizer"] = tokenizer_cases(hf)
+                golden["tokenizer"] = tokenizer_cases(hf, spec.get("extra_cases", ()))
         golden["ids"], golden["type_ids"] = ids, (types if spec["types"] else None)
         batch = padded(torch, ids, types, spec)
         check_lossless(torch, convert_module, spec, model, out, batch)
