@@ -226,7 +226,7 @@ def architectures(root):
                               DistilBertForSequenceClassification, DistilBertModel, ElectraConfig,
                               ElectraForSequenceClassification, ElectraModel, MPNetConfig,
                               MPNetForSequenceClassification, MPNetModel, ModernBertConfig,
-                              ModernBertForSequenceClassification, ModernBertModel, RobertaConfig,
+                              ModernBertForMaskedLM, ModernBertForSequenceClassification, ModernBertModel, RobertaConfig,
                               RobertaForSequenceClassification, RobertaModel)
     from tokenizers import Tokenizer
     spm_model, spm_pieces = deberta_spm(root)
@@ -304,7 +304,8 @@ def architectures(root):
             config=modernbert(global_attn_every_n_layers=2, local_attention=8, hidden_activation="gelu"),
             model=ModernBertModel, classifier=ModernBertForSequenceClassification, config_class=ModernBertConfig,
             types=False, vocab=None, tokenizer_class="PreTrainedTokenizerFast", pad=modern_ids["pad_token"],
-            tokenizer_json_text=modern.to_str(), specials=MODERNBERT_SPECIALS, extra_cases=MODERNBERT_CASES),
+            tokenizer_json_text=modern.to_str(), specials=MODERNBERT_SPECIALS, extra_cases=MODERNBERT_CASES,
+            masked_lm=ModernBertForMaskedLM),
         "modernbert-biased": dict(
             config=modernbert(layer_types=["sliding_attention", "full_attention", "sliding_attention"],
                               local_attention=6, global_rope_theta=1000.0, local_rope_theta=500.0,
@@ -452,6 +453,28 @@ def check_pytorch_bin(torch, root, model, hf, out):
                 assert f.read() == g.read(), f"{filename} differs when converted from pytorch_model.bin"
 
 
+def check_masked_lm(torch, root, spec, model, hf):
+    """A *ForMaskedLM checkpoint (answerdotai/ModernBERT-base is one) converts to the encoder alone:
+    the head and decoder are dropped, the encoder's tensors are the bare model's, bit for bit."""
+    from safetensors.torch import load_file
+    masked = spec["masked_lm"](model.config)
+    masked.model.load_state_dict(model.state_dict())
+    with tempfile.TemporaryDirectory() as work:
+        src, out = os.path.join(work, "hf"), os.path.join(work, "out")
+        shutil.copytree(hf, src)
+        for name in os.listdir(src):
+            if name.startswith("model.safetensors") or name.startswith("config"):
+                os.remove(os.path.join(src, name))
+        masked.save_pretrained(src)
+        result = subprocess.run([sys.executable, os.path.join(root, "tools", "convert"), src, out, "--name", "masked"],
+                                check=True, capture_output=True, text=True)
+        assert "dropped" in result.stdout and "head" in result.stdout and "decoder" in result.stdout, result.stdout
+        ours = load_file(os.path.join(out, "model.safetensors"))
+        with open(os.path.join(out, "config.json"), encoding="utf-8") as f:
+            assert "masked_lm" not in json.load(f)["runtime"]
+    return ours
+
+
 def float32_error(torch, convert_module, model, batch, labels, output, hidden, grads):
     """How far transformers' float32 results are from the same model in float64: the floor under
     any tolerance. Gradients that vanish in exact arithmetic (the key biases: softmax ignores a
@@ -528,6 +551,12 @@ def run(torch, root, convert_module, key, spec, seed, spiece, resources):
                 check_pytorch_bin(torch, root, model, hf, out)
             else:
                 golden["tokenizer"] = tokenizer_cases(hf, spec.get("extra_cases", ()))
+                if "masked_lm" in spec:
+                    from safetensors.torch import load_file
+                    encoder = load_file(os.path.join(out, "model.safetensors"))
+                    masked = check_masked_lm(torch, root, spec, model, hf)
+                    assert sorted(masked) == sorted(encoder) and all(torch.equal(masked[k], encoder[k]) for k in encoder), \
+                        f"{key}: the *ForMaskedLM conversion differs from the encoder's"
         golden["ids"], golden["type_ids"] = ids, (types if spec["types"] else None)
         batch = padded(torch, ids, types, spec)
         check_lossless(torch, convert_module, spec, model, out, batch)
