@@ -37,3 +37,34 @@ import Testing
         }
     }
 }
+
+/// Fine-tuning the tiny ModernBERT (no biases, cls pooling) in full and head-only: a new
+/// ModernBertPredictionHead without a dense bias (classifier_bias false) and with its LayerNorm,
+/// or a linear head on the mean-pooled embedding; each output loads and classifies.
+@Suite struct ModernBertFinetuneTests {
+    @Test(arguments: [false, true])
+    func fineTunesAndClassifies(freeze: Bool) throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("modernbert-ft-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let rows = (0..<24).map { k in k % 2 == 0 ? "the cat sat on the mat by the old tree,cat" : "a dog ran to the river and the bird sang,dog" }
+        let train = root.appendingPathComponent("train.csv")
+        try (["text,label"] + rows).joined(separator: "\n").write(to: train, atomically: true, encoding: .utf8)
+        var options = FinetuneOptions()
+        options.epochs = 2
+        options.batchSize = 4
+        options.freezeEncoder = freeze
+        let output = root.appendingPathComponent("out")
+        _ = try FineTuner(source: ModelDirectory(url: Checkout.resources.appendingPathComponent("arch/modernbert")), options: options)
+            .run(train: train, output: output)
+        let tuned = try ModelDirectory(url: output)
+        #expect(tuned.config.runtime.classifier?.features == (freeze ? .embedding : .modernbert))
+        let names = try SafetensorsFile(path: output.appendingPathComponent("model.safetensors").path).names
+        if !freeze {
+            #expect(names.contains("classifier.LayerNorm.weight") && names.contains("classifier.dense.weight"))
+            #expect(!names.contains("classifier.dense.bias") && !names.contains("classifier.LayerNorm.bias"))
+        }
+        let results = try TextClassifier(directory: tuned).classify(["the cat sat on the mat", "a dog ran to the river"])
+        #expect(results.count == 2 && results.allSatisfy { $0.scores.count == 2 })
+    }
+}
