@@ -67,24 +67,31 @@ public enum Rotary {
     }
 }
 
-/// A sliding attention window: scores (L, L) whose query i and key j are more than `radius`
-/// apart get −∞, so softmax gives them probability 0 (transformers' bidirectional sliding
-/// window: |i − j| ≤ radius attends). Its backward is softmax's: a probability of 0 passes
-/// no gradient.
+/// A sliding attention window: scores whose query i and key j are more than `radius` apart get
+/// −∞, so softmax gives them probability 0 (transformers' bidirectional sliding window: |i − j| ≤
+/// radius attends). Its backward is softmax's: a probability of 0 passes no gradient.
 public enum AttentionWindow {
-    public static func mask(_ scores: UnsafeMutablePointer<Float>, size L: Int, radius: Int, ld: Int? = nil) {
-        let ld = ld ?? L
-        guard radius < L - 1 else { return }
-        for i in 0..<L {
-            let row = scores + i * ld
-            let low = max(i - radius, 0), high = min(i + radius + 1, L)
+    /// scores (queries.count, keys.count): the block of queries × keys (positions in the
+    /// sequence) of a banded computation; rows of stride keys.count.
+    public static func mask(_ scores: UnsafeMutablePointer<Float>, queries: Range<Int>, keys: Range<Int>, radius: Int) {
+        let n = keys.count
+        for (r, i) in queries.enumerated() {
+            let row = scores + r * n
+            let low = min(max(i - radius - keys.lowerBound, 0), n), high = max(min(i + radius + 1 - keys.lowerBound, n), low)
             if low > 0 { row.update(repeating: -.infinity, count: low) }
-            if high < L { (row + high).update(repeating: -.infinity, count: L - high) }
+            if high < n { (row + high).update(repeating: -.infinity, count: n - high) }
         }
     }
 
+    /// The whole (L, L) matrix.
+    public static func mask(_ scores: UnsafeMutablePointer<Float>, size L: Int, radius: Int) {
+        mask(scores, queries: 0..<L, keys: 0..<L, radius: radius)
+    }
+
     /// Naive twin: every entry's distance checked.
-    public static func naiveMask(_ scores: UnsafeMutablePointer<Float>, size L: Int, radius: Int) {
-        for i in 0..<L { for j in 0..<L where abs(i - j) > radius { scores[i * L + j] = -.infinity } }
+    public static func naiveMask(_ scores: UnsafeMutablePointer<Float>, queries: Range<Int>, keys: Range<Int>, radius: Int) {
+        for (r, i) in queries.enumerated() {
+            for (c, j) in keys.enumerated() where abs(i - j) > radius { scores[r * keys.count + c] = -.infinity }
+        }
     }
 }
