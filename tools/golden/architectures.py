@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Tiny random DistilBERT, ALBERT, ELECTRA, MPNet and RoBERTa checkpoints, converted by tools/convert, and
-transformers' outputs and gradients on them: the reference for the architectures' forward and
-backward passes in Swift.
+"""Tiny random DistilBERT, ALBERT, ELECTRA, MPNet, RoBERTa, DeBERTa-v2 and ModernBERT checkpoints,
+converted by tools/convert, and transformers' outputs and gradients on them: the reference for the
+architectures' forward and backward passes in Swift.
 
 usage: .venv-golden/bin/python tools/golden/architectures.py [REPO_ROOT [KEY ...]]   (run by tools/make_golden)
 
@@ -31,6 +31,16 @@ Tests/BERTTests/Resources/arch/TYPE/ and arch/TYPE-classifier/:
   deberta-v2  (model_type deberta-v2) the other options: position_biased_input, two token types,
               pos_key_proj / pos_query_proj of their own (share_att_key false), no buckets
               (max_relative_positions 16: the longer inputs reach the clamp), no norm_rel_ebd
+  modernbert  3 layers full, sliding, full (global_attn_every_n_layers 2), local_attention 8 (the
+              longer inputs, 40 and 47 tokens, are several windows long), the default rope bases,
+              no biases, exact GELU, cls pooling; the ModernBERT-shaped tokenizer.json that
+              tools/golden/tokenizer_json.py trains (nfc.json) with ModernBERT-base's added tokens
+              beside its specials (runs of spaces, |||...||| placeholders, <|padding|>) and
+              tokenizer-only cases for them; a ModernBertForMaskedLM of the same weights must
+              convert to the bare encoder bit for bit
+  modernbert-biased  (model_type modernbert) the other options: layers sliding, full, sliding
+              (layer 0 local), local_attention 6, rope bases 1000 / 500, attention_bias, mlp_bias,
+              norm_bias and classifier_bias, gelu_pytorch_tanh, mean pooling
 The inputs are the texts below through transformers' (fast) tokenizer of each directory; one is a
 pair, one is longer than 20 tokens (MPNet: several relative-position buckets each way). The models
 run on the right-padded batch with its attention mask.
