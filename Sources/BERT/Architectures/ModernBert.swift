@@ -43,7 +43,8 @@ struct ModernBert: Architecture {
     func hasFinalNorm(_ c: Config) -> Bool { true }
 
     func layerVariant(_ c: Config, layer: Int) -> LayerVariant {
-        let local = c.layerTypes[layer] == "sliding_attention"
+        // (Config.load refuses layer_types of another length; a Config built in code may still have one.)
+        let local = c.layerTypes.indices.contains(layer) && c.layerTypes[layer] == "sliding_attention"
         return LayerVariant(preNorm: true, attentionInputNorm: layer > 0, attentionBias: c.attentionBias,
                             feedForwardBias: c.mlpBias, fusedQKV: true, gated: true,
                             rotary: RotaryAttention(theta: local ? c.localRopeTheta : c.globalRopeTheta,
