@@ -57,10 +57,10 @@ def load(path, name):
     return module
 
 
-def specs(arch):
+def specs(arch, root):
     from transformers import (AlbertForMaskedLM, BertConfig, BertForMaskedLM, DistilBertForMaskedLM,
                               ElectraForMaskedLM, MPNetForMaskedLM)
-    base = arch.architectures(None)
+    base = arch.architectures(root)
     bert_vocab = arch.wordpiece_vocab(arch.BERT_SPECIALS, [])
     bert = dict(config=lambda: BertConfig(vocab_size=len(bert_vocab), num_hidden_layers=2, hidden_act="gelu",
                                           type_vocab_size=2, hidden_dropout_prob=0.0,
@@ -131,7 +131,7 @@ def main():
     venv_python = os.path.join(root, ".venv", "bin", "python")
     spiece = arch.albert_spiece(root)
     golden = {}
-    for index, (model_type, (spec, cls)) in enumerate(specs(arch).items()):
+    for index, (model_type, (spec, cls)) in enumerate(specs(arch, root).items()):
         config = spec["config"]()
         config._attn_implementation = "eager"
         torch.manual_seed(40 + index)

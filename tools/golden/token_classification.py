@@ -76,7 +76,7 @@ def main():
     resources = os.path.join(root, "Tests", "BERTTests", "Resources")
     venv_python = os.path.join(root, ".venv", "bin", "python")
     spiece = arch.albert_spiece(root)
-    base = arch.architectures(None)
+    base = arch.architectures(root)
     bert_vocab = arch.wordpiece_vocab(arch.BERT_SPECIALS, [])
     bert = dict(config=lambda **labels: BertConfig(vocab_size=len(bert_vocab), num_hidden_layers=2, hidden_act="gelu",
                                                    type_vocab_size=2, hidden_dropout_prob=0.0,
