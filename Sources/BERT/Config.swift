@@ -41,6 +41,22 @@ public struct Config: Codable, Sendable, Equatable {
     public var normRelEbd = "none"
     /// DeBERTa-v2: the ContextPooler's activation.
     public var poolerHiddenAct = "gelu"
+    /// ModernBERT: each layer's attention, "full_attention" or "sliding_attention" (tools/convert
+    /// writes them resolved from global_attn_every_n_layers).
+    public var layerTypes: [String] = []
+    /// ModernBERT: the rotary bases of the full (global) and sliding (local) attention layers.
+    public var globalRopeTheta: Float = 160_000
+    public var localRopeTheta: Float = 10_000
+    /// ModernBERT: the sliding window's width; a query attends to keys at most local_attention / 2 away.
+    public var localAttention = 128
+    /// ModernBERT: which Linears and LayerNorms have biases.
+    public var attentionBias = false
+    public var mlpBias = false
+    public var normBias = false
+    public var classifierBias = false
+    /// ModernBERT: the sequence classifier's pooling ("cls" or "mean") and its head's activation.
+    public var classifierPooling = "cls"
+    public var classifierActivation = "gelu"
     public var id2label: [String: String]?
     public var problemType: String?
     public var runtime = Runtime()
@@ -162,6 +178,8 @@ public struct Config: Codable, Sendable, Equatable {
         case relativeAttentionNumBuckets, relativeAttentionMaxDistance, id2label, problemType, runtime
         case relativeAttention, maxRelativePositions, positionBuckets, positionBiasedInput, posAttType, shareAttKey
         case normRelEbd, poolerHiddenAct
+        case layerTypes, globalRopeTheta, localRopeTheta, localAttention, attentionBias, mlpBias, normBias, classifierBias
+        case classifierPooling, classifierActivation
         case embeddingSizeField = "embeddingSize"
     }
 
@@ -193,6 +211,16 @@ public struct Config: Codable, Sendable, Equatable {
         shareAttKey = try field(.shareAttKey, shareAttKey)
         normRelEbd = try field(.normRelEbd, normRelEbd)
         poolerHiddenAct = try field(.poolerHiddenAct, poolerHiddenAct)
+        layerTypes = try field(.layerTypes, layerTypes)
+        globalRopeTheta = try field(.globalRopeTheta, globalRopeTheta)
+        localRopeTheta = try field(.localRopeTheta, localRopeTheta)
+        localAttention = try field(.localAttention, localAttention)
+        attentionBias = try field(.attentionBias, attentionBias)
+        mlpBias = try field(.mlpBias, mlpBias)
+        normBias = try field(.normBias, normBias)
+        classifierBias = try field(.classifierBias, classifierBias)
+        classifierPooling = try field(.classifierPooling, classifierPooling)
+        classifierActivation = try field(.classifierActivation, classifierActivation)
         id2label = try c.decodeIfPresent([String: String].self, forKey: .id2label)
         problemType = try c.decodeIfPresent(String.self, forKey: .problemType)
         runtime = try field(.runtime, runtime)

@@ -5,22 +5,33 @@ final class Scratch {
     /// small (1.5 MB for MiniLM) whatever the batch, and the products stay efficient.
     static let feedForwardRows = 256
 
-    let hidden: Int, intermediate: Int, embedding: Int
+    let hidden: Int, embedding: Int
+    /// The intermediate's width (2I when gated) and the gated output's (I, or 0).
+    let intermediate: Int, gatedWidth: Int
+    /// Whether the layers are pre-norm (then `normed` has room).
+    let preNorm: Bool
     /// (N, C) each. Attention writes each head's context over its own block of q.
     private(set) var q, k, v: UnsafeMutablePointer<Float>
     /// (N, C): the batch's real rows, packed.
     private(set) var packed: UnsafeMutablePointer<Float>
     /// (N, E): embeddings before their projection (ALBERT, ELECTRA).
     private(set) var embedded: UnsafeMutablePointer<Float>
+    /// (N, C): a pre-norm block's normalized input (ModernBERT).
+    private(set) var normed: UnsafeMutablePointer<Float>
     private var scores: UnsafeMutablePointer<Float>  // (T, T) for each of two lanes
-    private(set) var inner: UnsafeMutablePointer<Float>   // (feedForwardRows, I)
+    private(set) var inner: UnsafeMutablePointer<Float>   // (feedForwardRows, I), gated (feedForwardRows, 2I)
+    private(set) var gatedInner: UnsafeMutablePointer<Float>  // (feedForwardRows, I): act(input) · gate
     private var all: UnsafeMutablePointer<Float>
     private var rows = 0, length = 0
 
     init(config c: Config) {
-        (hidden, intermediate, embedding) = (c.hiddenSize, c.intermediateSize, c.embeddingSize)
+        let variants = (0..<c.numHiddenLayers).map { c.architecture.layerVariant(c, layer: $0) }
+        let gated = variants.contains(where: \.gated)
+        preNorm = variants.contains(where: \.preNorm)
+        (hidden, embedding) = (c.hiddenSize, c.embeddingSize)
+        (intermediate, gatedWidth) = gated ? (2 * c.intermediateSize, c.intermediateSize) : (c.intermediateSize, 0)
         all = .allocate(capacity: 1)
-        (q, k, v, packed, embedded, scores, inner) = (all, all, all, all, all, all, all)
+        (q, k, v, packed, embedded, normed, scores, inner, gatedInner) = (all, all, all, all, all, all, all, all, all)
     }
 
     /// Makes room for a batch of N real rows, the longest T.
@@ -28,7 +39,8 @@ final class Scratch {
         guard N > rows || T > length else { return }
         (rows, length) = (max(N, rows), max(T, length))
         let R = rows * hidden
-        let sizes = [R, R, R, R, rows * embedding, 2 * length * length, Self.feedForwardRows * intermediate]
+        let sizes = [R, R, R, R, rows * embedding, preNorm ? R : 0, 2 * length * length, Self.feedForwardRows * intermediate,
+                     Self.feedForwardRows * gatedWidth]
         all.deallocate()
         all = .allocate(capacity: sizes.reduce(0, +))
         q = all
@@ -36,8 +48,10 @@ final class Scratch {
         v = k + R
         packed = v + R
         embedded = packed + R
-        scores = embedded + sizes[4]
-        inner = scores + sizes[5]
+        normed = embedded + sizes[4]
+        scores = normed + sizes[5]
+        inner = scores + sizes[6]
+        gatedInner = inner + sizes[7]
     }
 
     /// Attention scores (T, T) for lane 0 or 1 (see `Lanes`).

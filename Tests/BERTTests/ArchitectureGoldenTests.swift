@@ -54,12 +54,16 @@ struct ArchitectureGolden: Decodable {
 /// (embeddings projected), MPNet (relative position bias), RoBERTa (byte-level BPE from
 /// tokenizer.json, positions after <pad>) and DeBERTa-v2 in two shapes
 /// (v3's: disentangled attention with shared keys, log buckets, normalized relative
-/// embeddings, no absolute positions nor token types; and v2's other options) against transformers on
+/// embeddings, no absolute positions nor token types; and v2's other options) and ModernBERT in two
+/// shapes (no biases, cls pooling, full-sliding-full layers; and every bias, mean pooling, tanh GELU,
+/// other rope bases, sliding-full-sliding: pre-norm, fused Wqkv, rotary positions, a sliding window
+/// narrower than the longer inputs, GeGLU, the final norm and ModernBertPredictionHead) against transformers on
 /// tiny random checkpoints: hidden states and logits within 1e-5, the loss within 1e-5
 /// relative, and every parameter's gradient after one backward (dropout off) within 1e-4
 /// (‖ours − theirs‖/‖theirs‖; the reference's own float32 error is about 1e-6).
 @Suite struct ArchitectureGoldenTests {
-    static let types = ["distilbert", "albert", "electra", "mpnet", "roberta", "deberta-v3", "deberta-v2"]
+    static let types = ["distilbert", "albert", "electra", "mpnet", "roberta", "deberta-v3", "deberta-v2", "modernbert",
+                        "modernbert-biased"]
 
     /// The converted directory's own tokenizer (runtime.tokenizer) gives transformers' ids on the
     /// inputs and on the tokenizer-only cases (RoBERTa: through tokenizer.json).

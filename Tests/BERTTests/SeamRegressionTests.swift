@@ -12,7 +12,8 @@ import Tokenizers
 
     /// The training forward (dropout off) gives inference's logits: same layers, same positions.
     @Test(arguments: ["heads/xlmr", "arch/mpnet-classifier", "arch/electra-classifier", "arch/distilbert-classifier", "arch/albert-classifier",
-                      "arch/deberta-v3-classifier", "arch/deberta-v2-classifier"])
+                      "arch/deberta-v3-classifier", "arch/deberta-v2-classifier", "arch/modernbert-classifier",
+                      "arch/modernbert-biased-classifier"])
     func trainingForwardEqualsInference(path: String) throws {
         let directory = try ModelDirectory(url: Checkout.resources.appendingPathComponent(path))
         let classifier = try TextClassifier(directory: directory)
@@ -76,10 +77,11 @@ import Tokenizers
         #expect(!FileManager.default.fileExists(atPath: output.path))
     }
 
-    /// The output of fine-tuning ELECTRA, DistilBERT or DeBERTa-v3 is a classifier of that architecture.
+    /// The output of fine-tuning ELECTRA, DistilBERT, DeBERTa-v3 or ModernBERT is a classifier of that architecture.
     @Test(arguments: [("arch/electra", "ElectraForSequenceClassification", "electra"),
                       ("arch/distilbert", "DistilBertForSequenceClassification", "distilbert"),
-                      ("arch/deberta-v3", "DebertaV2ForSequenceClassification", "deberta")])
+                      ("arch/deberta-v3", "DebertaV2ForSequenceClassification", "deberta"),
+                      ("arch/modernbert-biased", "ModernBertForSequenceClassification", "modernbert")])
     func fineTunedOutputKeepsTheSourceArchitecture(path: String, architecture: String, features: String) throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("arch-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Tiny random DistilBERT, ALBERT, ELECTRA, MPNet and RoBERTa checkpoints, converted by tools/convert, and
-transformers' outputs and gradients on them: the reference for the architectures' forward and
-backward passes in Swift.
+"""Tiny random DistilBERT, ALBERT, ELECTRA, MPNet, RoBERTa, DeBERTa-v2 and ModernBERT checkpoints,
+converted by tools/convert, and transformers' outputs and gradients on them: the reference for the
+architectures' forward and backward passes in Swift.
 
 usage: .venv-golden/bin/python tools/golden/architectures.py [REPO_ROOT [KEY ...]]   (run by tools/make_golden)
 
@@ -31,6 +31,16 @@ Tests/BERTTests/Resources/arch/TYPE/ and arch/TYPE-classifier/:
   deberta-v2  (model_type deberta-v2) the other options: position_biased_input, two token types,
               pos_key_proj / pos_query_proj of their own (share_att_key false), no buckets
               (max_relative_positions 16: the longer inputs reach the clamp), no norm_rel_ebd
+  modernbert  3 layers full, sliding, full (global_attn_every_n_layers 2), local_attention 8 (the
+              longer inputs, 40 and 47 tokens, are several windows long), the default rope bases,
+              no biases, exact GELU, cls pooling; the ModernBERT-shaped tokenizer.json that
+              tools/golden/tokenizer_json.py trains (nfc.json) with ModernBERT-base's added tokens
+              beside its specials (runs of spaces, |||...||| placeholders, <|padding|>) and
+              tokenizer-only cases for them; a ModernBertForMaskedLM of the same weights must
+              convert to the bare encoder bit for bit
+  modernbert-biased  (model_type modernbert) the other options: layers sliding, full, sliding
+              (layer 0 local), local_attention 6, rope bases 1000 / 500, attention_bias, mlp_bias,
+              norm_bias and classifier_bias, gelu_pytorch_tanh, mean pooling
 The inputs are the texts below through transformers' (fast) tokenizer of each directory; one is a
 pair, one is longer than 20 tokens (MPNet: several relative-position buckets each way). The models
 run on the right-padded batch with its attention mask.
@@ -115,6 +125,20 @@ ALBERT_PIECES = 400
 # tokenizers library on Botchan and the benchmark sentences (2,000 tokens, <s> <pad> </s> <unk> <mask>).
 ROBERTA_TOKENIZER = os.path.join("Tests", "TokenizersTests", "Resources", "tokenizer_json", "roberta.json")
 ROBERTA_VOCAB = 2000
+# ModernBERT's: the tokenizer.json tools/golden/tokenizer_json.py trains in ModernBERT's shape (NFC,
+# byte-level BPE without a prefix space, [CLS] $A [SEP] [$B [SEP]], [MASK] with lstrip).
+MODERNBERT_TOKENIZER = os.path.join("Tests", "TokenizersTests", "Resources", "tokenizer_json", "nfc.json")
+# Tokenizer-only cases for ModernBERT's added tokens: runs of spaces and the PII placeholders found
+# in the normalized text, [MASK] taking the space before it (lstrip).
+MODERNBERT_CASES = [
+    ("a  b    c", None),
+    ("Tabs\tand   spaces      here  ", None),
+    ("mail |||EMAIL_ADDRESS||| or call |||PHONE_NUMBER||| from |||IP_ADDRESS|||", None),
+    ("The cat [MASK] on the  mat.", "  A dog   ran."),
+    ("<|padding|>[CLS]x[SEP]", None),
+]
+MODERNBERT_SPECIALS = {"cls_token": "[CLS]", "sep_token": "[SEP]", "pad_token": "[PAD]", "unk_token": "[UNK]",
+                       "mask_token": "[MASK]"}
 SIZES = dict(hidden_size=32, num_attention_heads=4, intermediate_size=37, max_position_embeddings=64,
              initializer_range=0.2)
 NOISE = 0.1
@@ -192,14 +216,40 @@ def deberta_spm(root):
     return out.SerializeToString(), len(out.pieces)
 
 
+def modernbert_tokenizer(root):
+    """The trained ModernBERT-shaped tokenizer.json with the added tokens answerdotai/ModernBERT-base
+    has beside its specials: non-special tokens matched in the normalized text (|||IP_ADDRESS|||, runs
+    of 2 to 24 spaces, |||EMAIL_ADDRESS|||, |||PHONE_NUMBER|||) and the special <|padding|>."""
+    from tokenizers import AddedToken, Tokenizer
+    t = Tokenizer.from_file(os.path.join(root, MODERNBERT_TOKENIZER))
+    plain = ([AddedToken("|||IP_ADDRESS|||", normalized=True, special=False)]
+             + [AddedToken(" " * n, normalized=True, special=False) for n in range(24, 1, -1)]
+             + [AddedToken(name, normalized=True, special=False) for name in ("|||EMAIL_ADDRESS|||", "|||PHONE_NUMBER|||")])
+    t.add_tokens(plain)
+    t.add_special_tokens([AddedToken("<|padding|>", normalized=False, special=True)])
+    return t
+
+
 def architectures(root):
     from transformers import (AlbertConfig, AlbertForSequenceClassification, AlbertModel, DebertaV2Config,
                               DebertaV2ForSequenceClassification, DebertaV2Model, DistilBertConfig,
                               DistilBertForSequenceClassification, DistilBertModel, ElectraConfig,
                               ElectraForSequenceClassification, ElectraModel, MPNetConfig,
-                              MPNetForSequenceClassification, MPNetModel, RobertaConfig,
+                              MPNetForSequenceClassification, MPNetModel, ModernBertConfig,
+                              ModernBertForMaskedLM, ModernBertForSequenceClassification, ModernBertModel, RobertaConfig,
                               RobertaForSequenceClassification, RobertaModel)
+    from tokenizers import Tokenizer
     spm_model, spm_pieces = deberta_spm(root)
+    modern = modernbert_tokenizer(root)
+    modern_ids = {k: modern.token_to_id(v) for k, v in MODERNBERT_SPECIALS.items()}
+
+    def modernbert(**options):
+        return lambda **labels: ModernBertConfig(
+            vocab_size=modern.get_vocab_size(with_added_tokens=True), num_hidden_layers=3, norm_eps=1e-5,
+            embedding_dropout=0.0, attention_dropout=0.0, mlp_dropout=0.0, classifier_dropout=0.0,
+            pad_token_id=modern_ids["pad_token"], cls_token_id=modern_ids["cls_token"],
+            sep_token_id=modern_ids["sep_token"], bos_token_id=modern_ids["cls_token"],
+            eos_token_id=modern_ids["sep_token"], **options, **SIZES, **labels)
 
     def deberta(**options):
         return lambda **labels: DebertaV2Config(
@@ -260,6 +310,21 @@ def architectures(root):
             model=DebertaV2Model, classifier=DebertaV2ForSequenceClassification, config_class=DebertaV2Config,
             types=True, vocab=None, spm=("spm.model", spm_model), tokenizer_class="DebertaV2Tokenizer", pad=0,
             model_type="deberta-v2"),
+        "modernbert": dict(
+            config=modernbert(global_attn_every_n_layers=2, local_attention=8, hidden_activation="gelu"),
+            model=ModernBertModel, classifier=ModernBertForSequenceClassification, config_class=ModernBertConfig,
+            types=False, vocab=None, tokenizer_class="PreTrainedTokenizerFast", pad=modern_ids["pad_token"],
+            tokenizer_json_text=modern.to_str(), specials=MODERNBERT_SPECIALS, extra_cases=MODERNBERT_CASES,
+            masked_lm=ModernBertForMaskedLM),
+        "modernbert-biased": dict(
+            config=modernbert(layer_types=["sliding_attention", "full_attention", "sliding_attention"],
+                              local_attention=6, global_rope_theta=1000.0, local_rope_theta=500.0,
+                              hidden_activation="gelu_pytorch_tanh", attention_bias=True, mlp_bias=True,
+                              norm_bias=True, classifier_bias=True, classifier_pooling="mean"),
+            model=ModernBertModel, classifier=ModernBertForSequenceClassification, config_class=ModernBertConfig,
+            types=False, vocab=None, tokenizer_class="PreTrainedTokenizerFast", pad=modern_ids["pad_token"],
+            tokenizer_json_text=modern.to_str(), specials=MODERNBERT_SPECIALS, extra_cases=MODERNBERT_CASES,
+            model_type="modernbert"),
     }
 
 
@@ -284,9 +349,14 @@ def save_hf(model, spec, hf, spiece):
     tokenizer_config = {"model_max_length": SIZES["max_position_embeddings"], "do_lower_case": True}
     if spec["tokenizer_class"]:
         tokenizer_config["tokenizer_class"] = spec["tokenizer_class"]
-    if spec.get("tokenizer_json"):
+    if spec.get("tokenizer_json_text"):
+        with open(os.path.join(hf, "tokenizer.json"), "w", encoding="utf-8") as f:
+            f.write(spec["tokenizer_json_text"])
+    elif spec.get("tokenizer_json"):
         shutil.copyfile(spec["tokenizer_json"], os.path.join(hf, "tokenizer.json"))
+    if spec.get("tokenizer_json_text") or spec.get("tokenizer_json"):
         del tokenizer_config["do_lower_case"]
+        tokenizer_config.update(spec.get("specials", {}))
     if "spm" in spec:
         name, data = spec["spm"]
         with open(os.path.join(hf, name), "wb") as f:
@@ -321,16 +391,18 @@ def encode(hf, spec):
     return ids, types
 
 
-def tokenizer_cases(hf):
-    """transformers' fast tokenizer of the directory on TOKENIZER_CASES: ids and type ids."""
+def tokenizer_cases(hf, extra=()):
+    """transformers' fast tokenizer of the directory on TOKENIZER_CASES (and the architecture's own
+    extra cases): ids and type ids."""
     from transformers import AutoTokenizer
     tokenizer = AutoTokenizer.from_pretrained(hf)
     ids, types = [], []
-    for text, pair in TOKENIZER_CASES:
+    cases = TOKENIZER_CASES + list(extra)
+    for text, pair in cases:
         encoding = tokenizer(text, pair, return_token_type_ids=True)
         ids.append(encoding["input_ids"])
         types.append(encoding["token_type_ids"])
-    return {"texts": [t for t, _ in TOKENIZER_CASES], "pairs": [p for _, p in TOKENIZER_CASES],
+    return {"texts": [t for t, _ in cases], "pairs": [p for _, p in cases],
             "ids": ids, "type_ids": types, "tokenizer_class": type(tokenizer).__name__}
 
 
@@ -391,6 +463,28 @@ def check_pytorch_bin(torch, root, model, hf, out):
                 assert f.read() == g.read(), f"{filename} differs when converted from pytorch_model.bin"
 
 
+def check_masked_lm(torch, root, spec, model, hf):
+    """A *ForMaskedLM checkpoint (answerdotai/ModernBERT-base is one) converts to the encoder alone:
+    the head and decoder are dropped, the encoder's tensors are the bare model's, bit for bit."""
+    from safetensors.torch import load_file
+    masked = spec["masked_lm"](model.config)
+    masked.model.load_state_dict(model.state_dict())
+    with tempfile.TemporaryDirectory() as work:
+        src, out = os.path.join(work, "hf"), os.path.join(work, "out")
+        shutil.copytree(hf, src)
+        for name in os.listdir(src):
+            if name.startswith("model.safetensors") or name.startswith("config"):
+                os.remove(os.path.join(src, name))
+        masked.save_pretrained(src)
+        result = subprocess.run([sys.executable, os.path.join(root, "tools", "convert"), src, out, "--name", "masked"],
+                                check=True, capture_output=True, text=True)
+        assert "dropped" in result.stdout and "head" in result.stdout and "decoder" in result.stdout, result.stdout
+        ours = load_file(os.path.join(out, "model.safetensors"))
+        with open(os.path.join(out, "config.json"), encoding="utf-8") as f:
+            assert "masked_lm" not in json.load(f)["runtime"]
+    return ours
+
+
 def float32_error(torch, convert_module, model, batch, labels, output, hidden, grads):
     """How far transformers' float32 results are from the same model in float64: the floor under
     any tolerance. Gradients that vanish in exact arithmetic (the key biases: softmax ignores a
@@ -400,10 +494,25 @@ def float32_error(torch, convert_module, model, batch, labels, output, hidden, g
     twin = copy.deepcopy(model).double()
     twin.zero_grad()
     exact = twin(**batch, labels=torch.tensor(labels))
-    exact.loss.backward()
-    with torch.no_grad():
-        exact_hidden = twin.base_model(**batch).last_hidden_state
     mask = batch["attention_mask"].bool()
+    if torch.isfinite(exact.logits).all():
+        exact.loss.backward()
+        with torch.no_grad():
+            exact_hidden = twin.base_model(**batch).last_hidden_state
+    else:
+        # ModernBERT in float64: a padding row that its sliding window masks entirely gets
+        # softmax(-inf) = NaN, which 0-probabilities carry into the real rows. Each input alone
+        # (no padding) gives the same mathematics.
+        exact_hidden = torch.zeros(mask.shape + (model.config.hidden_size,), dtype=torch.float64)
+        logits, loss = [], 0
+        for k in range(mask.shape[0]):
+            one = {name: value[k:k + 1, :int(mask[k].sum())] for name, value in batch.items()}
+            out = twin(**one, labels=torch.tensor(labels[k:k + 1]))
+            (out.loss / mask.shape[0]).backward()
+            loss, logits = loss + out.loss.item() / mask.shape[0], logits + [out.logits.detach()]
+            with torch.no_grad():
+                exact_hidden[k, :one["input_ids"].shape[1]] = twin.base_model(**one).last_hidden_state[0]
+        exact = type(exact)(loss=torch.tensor(loss), logits=torch.cat(logits))
     zero, relative = [], 0.0
     for name, parameter in twin.named_parameters():
         canonical = convert_module.canonical_name(name, model_type)
@@ -451,7 +560,13 @@ def run(torch, root, convert_module, key, spec, seed, spiece, resources):
             if classifier:
                 check_pytorch_bin(torch, root, model, hf, out)
             else:
-                golden["tokenizer"] = tokenizer_cases(hf)
+                golden["tokenizer"] = tokenizer_cases(hf, spec.get("extra_cases", ()))
+                if "masked_lm" in spec:
+                    from safetensors.torch import load_file
+                    encoder = load_file(os.path.join(out, "model.safetensors"))
+                    masked = check_masked_lm(torch, root, spec, model, hf)
+                    assert sorted(masked) == sorted(encoder) and all(torch.equal(masked[k], encoder[k]) for k in encoder), \
+                        f"{key}: the *ForMaskedLM conversion differs from the encoder's"
         golden["ids"], golden["type_ids"] = ids, (types if spec["types"] else None)
         batch = padded(torch, ids, types, spec)
         check_lossless(torch, convert_module, spec, model, out, batch)

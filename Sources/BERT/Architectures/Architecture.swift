@@ -35,6 +35,41 @@ protocol Architecture: Sendable {
     func disentangledAttention(_ c: Config) -> Bool
     /// The scores are q·kᵀ / √(head size · this factor).
     func attentionScaleFactor(_ c: Config) -> Int
+    /// How layer `layer` differs from BERT's post-norm layer (ModernBERT's pre-norm, fused,
+    /// rotary, windowed, gated layers).
+    func layerVariant(_ c: Config, layer: Int) -> LayerVariant
+    /// Whether the LayerNorms (embeddings', layers', the final one) have a bias.
+    func normBias(_ c: Config) -> Bool
+    /// Whether a LayerNorm (`final.LayerNorm`) follows the last layer (pre-norm stacks).
+    func hasFinalNorm(_ c: Config) -> Bool
+}
+
+/// What an encoder layer does beyond BERT's: its norm placement, biases, fused projections,
+/// position scheme and feed-forward shape. `.bert` is BERT's layer.
+struct LayerVariant: Sendable {
+    /// Pre-norm: each block normalizes its input (the LayerNorm at the block's own scope,
+    /// attention.LayerNorm and intermediate.LayerNorm) and adds its output to the residual, with
+    /// no norm after; false: BERT's post-norm (attention.output.LayerNorm, output.LayerNorm).
+    var preNorm = false
+    /// Pre-norm: whether the attention block normalizes its input (ModernBERT's layer 0 does not).
+    var attentionInputNorm = true
+    var attentionBias = true
+    var feedForwardBias = true
+    /// q, k, v are the row blocks of one projection `attention.self.qkv` (3C, C).
+    var fusedQKV = false
+    /// GeGLU: `intermediate.dense` is 2I wide, act(first half) · second half.
+    var gated = false
+    /// Rotary position embeddings on q and k (and a sliding window), when the layer has them.
+    var rotary: RotaryAttention?
+
+    static let bert = LayerVariant()
+}
+
+/// A layer's rotary positions: the base θ, and the sliding window's radius (keys at most this
+/// far from the query take part) when the layer attends locally.
+struct RotaryAttention: Sendable, Equatable {
+    let theta: Float
+    let window: Int?
 }
 
 extension Architecture {
@@ -47,12 +82,15 @@ extension Architecture {
     func hasPositionEmbeddings(_ c: Config) -> Bool { true }
     func disentangledAttention(_ c: Config) -> Bool { false }
     func attentionScaleFactor(_ c: Config) -> Int { 1 }
+    func layerVariant(_ c: Config, layer: Int) -> LayerVariant { .bert }
+    func normBias(_ c: Config) -> Bool { true }
+    func hasFinalNorm(_ c: Config) -> Bool { false }
 }
 
 /// The registry: every architecture the runtime runs, by `model_type`.
 enum Architectures {
     static let all: [any Architecture] = [Bert(), Roberta(), DistilBert(), Albert(), Electra(), MPNet(),
-                                          DebertaV2()]
+                                          DebertaV2(), ModernBert()]
 
     static func named(_ modelType: String) -> (any Architecture)? {
         all.first { $0.modelTypes.contains(modelType) }

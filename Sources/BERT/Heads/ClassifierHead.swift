@@ -19,6 +19,9 @@ public struct ClassifierHead: @unchecked Sendable {
         case distilbert
         /// gelu(classifier.dense(h[CLS])) (DeBERTa's ContextPooler, pooler.dense), then classifier.out_proj (classifier).
         case deberta
+        /// LayerNorm(gelu(classifier.dense(pooled))) (ModernBertPredictionHead: head.dense, head.norm), then
+        /// classifier.out_proj (classifier); pooled: h[CLS] or the tokens' mean, as classifier_pooling says.
+        case modernbert
         /// The sentence embedding (runtime pooling, normalized when the config says so).
         case embedding
 
@@ -26,7 +29,7 @@ public struct ClassifierHead: @unchecked Sendable {
         var activation: HeadActivation? {
             switch self {
             case .pooler, .roberta: return .tanh
-            case .electra, .deberta: return .gelu
+            case .electra, .deberta, .modernbert: return .gelu
             case .distilbert: return .relu
             case .embedding: return nil
             }
@@ -51,6 +54,10 @@ public struct ClassifierHead: @unchecked Sendable {
     public let labels: [String]
     /// The first token's dense transform (the encoder's pooler for `pooler` features).
     let dense: Linear?
+    /// The LayerNorm after the dense transform's activation (ModernBERT's head.norm).
+    let norm: LayerNorm?
+    /// The head reads the mean of the real tokens instead of the first (ModernBERT's classifier_pooling "mean").
+    let meanPooling: Bool
     let output: Linear  // (L, C)
     let dropout: Dropout
 
@@ -60,8 +67,11 @@ public struct ClassifierHead: @unchecked Sendable {
         features = config.runtime.classifier?.features ?? .pooler
         problem = config.problemType.flatMap(Problem.init) ?? (labels.count == 1 ? .regression : .singleLabel)
         let (C, L) = (config.hiddenSize, labels.count)
+        let modern = features == .modernbert
+        meanPooling = modern && config.classifierPooling == "mean"
+        norm = modern ? try LayerNorm(w.scope("classifier.LayerNorm"), size: C, eps: config.layerNormEps, bias: config.normBias) : nil
         if features.hasDense {
-            dense = try Linear(w.scope("classifier.dense"), in: C, out: C)
+            dense = try Linear(w.scope("classifier.dense"), in: C, out: C, bias: !modern || config.classifierBias)
             output = try Linear(w.scope("classifier.out_proj"), in: C, out: L)
         } else {
             if features == .pooler, pooler == nil {
@@ -76,16 +86,23 @@ public struct ClassifierHead: @unchecked Sendable {
     /// A new head to train: the output weights normal(0, 0.02) from SplitMix64(seed + 1)
     /// (`initialClassifier`, as tools/finetune_reference.py draws them), a dense transform's
     /// from SplitMix64(seed + 3), biases zero.
-    init(new features: Features, problem: Problem = .singleLabel, labels: [String], hidden C: Int, seed: UInt64, pooler: Linear?,
+    /// ModernBERT's: the dense's bias only with classifier_bias, its LayerNorm γ 1 (β 0 with norm_bias).
+    init(new features: Features, problem: Problem = .singleLabel, labels: [String], config c: Config, seed: UInt64, pooler: Linear?,
          parameters w: WeightScope, dropout p: Float) throws {
         self.features = features
         self.labels = labels
         self.problem = problem
-        let L = labels.count
+        let (L, C) = (labels.count, c.hiddenSize)
+        let modern = features == .modernbert
+        meanPooling = modern && c.classifierPooling == "mean"
+        norm = modern ? LayerNorm(weight: w.newParameter("classifier.LayerNorm.weight", Tensor(shape: [C], values: [Float](repeating: 1, count: C))),
+                                  bias: c.normBias ? w.newParameter("classifier.LayerNorm.bias", Tensor(shape: [C], values: [Float](repeating: 0, count: C))) : nil,
+                                  eps: c.layerNormEps) : nil
         let initial = initialClassifier(labels: L, hidden: C, seed: seed)
         if features.hasDense {
             let d = initialClassifier(labels: C, hidden: C, seed: seed &+ 2)
-            dense = Linear(weight: w.newParameter("classifier.dense.weight", d.weight), bias: w.newParameter("classifier.dense.bias", d.bias))
+            dense = Linear(weight: w.newParameter("classifier.dense.weight", d.weight),
+                           bias: !modern || c.classifierBias ? w.newParameter("classifier.dense.bias", d.bias) : nil)
             output = Linear(weight: w.newParameter("classifier.out_proj.weight", initial.weight),
                             bias: w.newParameter("classifier.out_proj.bias", initial.bias))
         } else {
@@ -106,6 +123,7 @@ public struct ClassifierHead: @unchecked Sendable {
             let pooled = config.runtime.pooling(hidden, lengths: lengths)
             return config.runtime.normalize ? pooled.map(Pooling.normalize) : pooled
         }
+        if meanPooling { let mean = Pooling.mean; return mean(hidden, lengths: lengths) }
         let (B, T, C) = (hidden.shape[0], hidden.shape[1], hidden.shape[2])
         return (0..<B).map { b in Array(UnsafeBufferPointer(start: hidden.pointer + b * T * C, count: C)) }
     }
@@ -122,6 +140,7 @@ public struct ClassifierHead: @unchecked Sendable {
                 y.withUnsafeMutableBufferPointer { y in
                     dense(a.baseAddress!, rows: B, into: y.baseAddress!)
                     activation.apply(y.baseAddress!, count: B * C)
+                    norm?.forward(y.baseAddress!, rows: B)
                     a.baseAddress!.update(from: y.baseAddress!, count: B * C)
                 }
             }
@@ -152,6 +171,8 @@ public struct ClassifierHead: @unchecked Sendable {
         var inputMask: Buffer?
         var transformed: Buffer?   // (B, C): after dense and activation
         var activationInput: Buffer?  // (B, C): dense's output, for GELU's and ReLU's backward
+        var norm: LayerNorm.Saved?    // the LayerNorm after the activation
+        var normalized: Buffer?       // (B, C): its output
         var mask: Buffer?
         let dropped: Buffer        // (B, C): the output Linear's input
         init(rows B: Int, hidden C: Int) { (input, dropped) = (Buffer(B * C), Buffer(B * C)) }
@@ -161,7 +182,13 @@ public struct ClassifierHead: @unchecked Sendable {
     func forward(_ x: UnsafePointer<Float>, _ pass: ForwardPass, into logits: UnsafeMutablePointer<Float>) -> Saved {
         let (B, C) = (pass.batch.size, output.inFeatures)
         let s = Saved(rows: B, hidden: C)
-        for b in 0..<B { (s.input.pointer + b * C).update(from: x + pass.starts[b] * C, count: C) }
+        for b in 0..<B {
+            let row = s.input.pointer + b * C
+            guard meanPooling else { row.update(from: x + pass.starts[b] * C, count: C); continue }
+            let L = pass.batch.lengths[b]
+            for t in 0..<L { Elementwise.add(x + (pass.starts[b] + t) * C, to: row, count: C) }
+            TrainingKernels.scale(row, by: 1 / Float(L), count: C)
+        }
         if features.dropsInput, let m = dropout.mask(B * C, &pass.rng) {
             s.inputMask = m
             TrainingKernels.multiply(s.input.pointer, by: m.pointer, count: B * C)
@@ -174,6 +201,12 @@ public struct ClassifierHead: @unchecked Sendable {
             activation.apply(t.pointer, count: B * C)
             s.transformed = t
             features = UnsafePointer(t.pointer)
+            if let norm {
+                let n = Buffer(copying: t.pointer, count: B * C)
+                s.norm = norm.forward(n.pointer, rows: B, saving: true)
+                s.normalized = n  // (kept alive: `features` points into it)
+                features = UnsafePointer(n.pointer)
+            }
         }
         s.dropped.pointer.update(from: features, count: B * C)
         if let m = dropout.mask(B * C, &pass.rng) {
@@ -192,13 +225,23 @@ public struct ClassifierHead: @unchecked Sendable {
         output.backward(dLogits, input: s.dropped.pointer, rows: B, dx: d.pointer)
         if let m = s.mask { TrainingKernels.multiply(d.pointer, by: m.pointer, count: B * C) }
         var dInput = d
+        if let norm, let saved = s.norm {
+            let dn = Buffer(B * C)
+            norm.backward(d.pointer, saved: saved, rows: B, into: dn.pointer)
+            d.pointer.update(from: dn.pointer, count: B * C)
+        }
         if let dense, let activation = features.activation, let t = s.transformed {
             activation.backward(outputs: t.pointer, inputs: s.activationInput?.pointer, grad: d.pointer, count: B * C)
             dInput = Buffer(B * C)
             dense.backward(d.pointer, input: s.input.pointer, rows: B, dx: dInput.pointer)
         }
         if let m = s.inputMask { TrainingKernels.multiply(dInput.pointer, by: m.pointer, count: B * C) }
-        for b in 0..<B { Elementwise.add(dInput.pointer + b * C, to: dx + pass.starts[b] * C, count: C) }
+        for b in 0..<B {
+            guard meanPooling else { Elementwise.add(dInput.pointer + b * C, to: dx + pass.starts[b] * C, count: C); continue }
+            let L = pass.batch.lengths[b]
+            TrainingKernels.scale(dInput.pointer + b * C, by: 1 / Float(L), count: C)
+            for t in 0..<L { Elementwise.add(dInput.pointer + b * C, to: dx + (pass.starts[b] + t) * C, count: C) }
+        }
     }
 }
 

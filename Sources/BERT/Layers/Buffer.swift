@@ -25,8 +25,17 @@ final class Buffer {
         owner = tensor.storage
     }
 
+    /// A view of `count` floats of `parent` from `offset` (a row block of a fused weight, its
+    /// gradient or its moments), kept alive by the parent.
+    init(slicing parent: Buffer, offset: Int, count: Int) {
+        precondition(offset >= 0 && offset + count <= parent.count)
+        self.count = count
+        pointer = parent.pointer + offset
+        owner = parent
+    }
+
     /// The mapped file a view reads from, for `copyRow`.
-    private var mappedFile: MappedFile? { (owner as? TensorStorage)?.mappedFile }
+    private var mappedFile: MappedFile? { (owner as? TensorStorage)?.mappedFile ?? (owner as? Buffer)?.mappedFile }
 
     subscript(i: Int) -> Float {
         get { pointer[i] }

@@ -4,7 +4,8 @@ import Kernels
 /// dropout, and, where the embedding size E differs from the hidden size C (ALBERT,
 /// ELECTRA), a projection to C. BertEmbeddings, RobertaEmbeddings (positions from
 /// pad_token_id + 1), DistilBERT's and MPNet's (no token types), AlbertEmbeddings with
-/// embedding_hidden_mapping_in, ElectraEmbeddings with embeddings_project.
+/// embedding_hidden_mapping_in, ElectraEmbeddings with embeddings_project; ModernBERT's word
+/// rows and a LayerNorm without bias.
 struct Embeddings {
     let word: Parameter        // (V, E)
     let position: Parameter?   // (P, E); DeBERTa-v3 has none
@@ -23,7 +24,7 @@ struct Embeddings {
         word = try w.parameter("word_embeddings.weight", shape: [c.vocabSize, E])
         position = a.hasPositionEmbeddings(c) ? try w.parameter("position_embeddings.weight", shape: [c.maxPositionEmbeddings, E]) : nil
         tokenType = c.typeVocabSize > 0 ? try w.parameter("token_type_embeddings.weight", shape: [c.typeVocabSize, E]) : nil
-        norm = try LayerNorm(w.scope("LayerNorm"), size: E, eps: c.layerNormEps)
+        norm = try LayerNorm(w.scope("LayerNorm"), size: E, eps: c.layerNormEps, bias: a.normBias(c))
         projection = a.projectsEmbeddings(c) ? try Linear(w.scope("projection"), in: E, out: c.hiddenSize) : nil
         dropout = Dropout(p: p)
         positionOffset = a.positionOffset(c)

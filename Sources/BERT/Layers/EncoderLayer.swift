@@ -1,12 +1,15 @@
-/// One post-norm transformer layer: self-attention, then the feed-forward block, each
-/// with its dropout, residual and LayerNorm (BertLayer and its twins).
+/// One transformer layer: self-attention, then the feed-forward block, each with its dropout,
+/// residual and LayerNorm, after the residual (BertLayer and its twins) or on the block's input
+/// (ModernBertEncoderLayer: pre-norm, as the architecture's `LayerVariant` says).
 struct EncoderLayer {
     let attention: SelfAttention
     let feedForward: FeedForward
 
-    init(_ w: WeightScope, config c: Config, attentionDropout: Float, hiddenDropout: Float) throws {
-        attention = try SelfAttention(w.scope("attention"), config: c, attentionDropout: attentionDropout, hiddenDropout: hiddenDropout)
-        feedForward = try FeedForward(intermediate: w.scope("intermediate"), output: w.scope("output"), config: c, dropout: hiddenDropout)
+    init(_ w: WeightScope, config c: Config, layer: Int, attentionDropout: Float, hiddenDropout: Float) throws {
+        attention = try SelfAttention(w.scope("attention"), config: c, layer: layer, attentionDropout: attentionDropout,
+                                      hiddenDropout: hiddenDropout)
+        feedForward = try FeedForward(intermediate: w.scope("intermediate"), output: w.scope("output"), config: c, layer: layer,
+                                      dropout: hiddenDropout)
     }
 
     struct Saved {

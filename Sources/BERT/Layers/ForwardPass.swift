@@ -20,6 +20,8 @@ final class ForwardPass {
     var positionBias: PositionBias?
     /// The relative positions of DeBERTa's disentangled attention, when the architecture has it.
     var relative: RelativePositions?
+    /// ModernBERT's rotary tables for this batch, by base θ (made before the layers run).
+    var rotary: [Float: RotaryTable] = [:]
 
     init(batch: Batch, scratch: Scratch, lone: Bool = false, lanes: Lanes? = nil, saving: Bool = false, rng: SplitMix64? = nil) {
         self.batch = batch

@@ -3,19 +3,38 @@ import Kernels
 /// torch.nn.Linear: y = x · Wᵀ + b, with W stored (out, in) as PyTorch stores it.
 struct Linear {
     let weight: Parameter  // (out, in)
-    let bias: Parameter    // (out)
-    let f32: F32Matrix?    // (out, in), the weight packed once for oneDNN, for fp32 inference in the encoder layers
+    let bias: Parameter?   // (out); ModernBERT's projections have none
+    let f32: F32Matrix?    // (out, in), the weight packed once for oneDNN (fp32 inference, opt-in)
     let bf16: BF16Matrix?  // (out, in), the weight rounded and packed once, when the scope's precision is bf16
     let int8: Int8Matrix?  // (out, in), quantized per output channel and packed once, for int8
     var inFeatures: Int { weight.shape[1] }
     var outFeatures: Int { weight.shape[0] }
 
-    init(_ w: WeightScope, in inFeatures: Int, out outFeatures: Int) throws {
-        weight = try w.parameter("weight", shape: [outFeatures, inFeatures])
-        bias = try w.parameter("bias", shape: [outFeatures])
-        // Packed once per weight: ALBERT's layers share theirs, and so their packing.
+    init(_ w: WeightScope, in inFeatures: Int, out outFeatures: Int, bias hasBias: Bool = true) throws {
+        let weight = try w.parameter("weight", shape: [outFeatures, inFeatures])
+        let bias = hasBias ? try w.parameter("bias", shape: [outFeatures]) : nil
+        try self.init(weight: weight, bias: bias, packedIn: w)
+    }
+
+    /// `parts` Linears of out features each, the row blocks of one fused (parts · out, in)
+    /// weight under `w` (ModernBERT's Wqkv: query, key, value).
+    static func fused(_ w: WeightScope, in inFeatures: Int, out outFeatures: Int, parts: Int, bias hasBias: Bool) throws -> [Linear] {
+        let weight = try w.parameter("weight", shape: [parts * outFeatures, inFeatures])
+        let bias = hasBias ? try w.parameter("bias", shape: [parts * outFeatures]) : nil
+        return try (0..<parts).map { k in
+            let rows = k * outFeatures..<(k + 1) * outFeatures
+            return try Linear(weight: Parameter(rows: rows, of: weight), bias: bias.map { Parameter(rows: rows, of: $0) },
+                              packedIn: w)
+        }
+    }
+
+    /// Packs the weight for the scope's precision once per weight name: ALBERT's layers
+    /// share theirs, and so their packing.
+    private init(weight: Parameter, bias: Parameter?, packedIn w: WeightScope) throws {
+        self.weight = weight
+        self.bias = bias
         let (precision, name, p) = (w.packedPrecision, weight.name, weight.pointer)
-        let (rows, cols) = (outFeatures, inFeatures)
+        let (rows, cols) = (weight.shape[0], weight.shape[1])
         do {
             f32 = precision == .fp32 ? try w.packed(name) { () throws(DNNL.Failure) in try F32Matrix(packing: p, rows: rows, cols: cols) } : nil
             bf16 = precision == .bf16 ? try w.packed(name) { () throws(DNNL.Failure) in try BF16Matrix(converting: p, rows: rows, cols: cols) } : nil
@@ -26,7 +45,7 @@ struct Linear {
     }
 
     /// A Linear over given parameters (a new head's).
-    init(weight: Parameter, bias: Parameter) {
+    init(weight: Parameter, bias: Parameter?) {
         self.weight = weight
         self.bias = bias
         (f32, bf16, int8) = (nil, nil, nil)
@@ -40,7 +59,13 @@ struct Linear {
     func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
                         columns: Range<Int>? = nil) {
         let cols = columns ?? 0..<outFeatures, out = outFeatures
-        for r in 0..<rows { (y + r * out + cols.lowerBound).update(from: bias.pointer + cols.lowerBound, count: cols.count) }
+        for r in 0..<rows {
+            if let bias {
+                (y + r * out + cols.lowerBound).update(from: bias.pointer + cols.lowerBound, count: cols.count)
+            } else {
+                (y + r * out + cols.lowerBound).update(repeating: 0, count: cols.count)
+            }
+        }
         product(x, rows: rows, into: y, columns: cols)
     }
 
@@ -48,9 +73,9 @@ struct Linear {
     func accumulate(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
                     columns: Range<Int>? = nil) {
         let cols = columns ?? 0..<outFeatures, out = outFeatures
-        if cols.count == out {
+        if let bias, cols.count == out {
             Elementwise.addBias(y, rows: rows, cols: out, bias: bias.pointer)
-        } else {
+        } else if let bias {
             for r in 0..<rows { Elementwise.add(bias.pointer + cols.lowerBound, to: y + r * out + cols.lowerBound, count: cols.count) }
         }
         product(x, rows: rows, into: y, columns: cols)
@@ -74,13 +99,13 @@ struct Linear {
     // MARK: backward
 
     /// dy: (rows, out), x: the forward's input (rows, in). Accumulates dW += dyᵀ·x and
-    /// db += Σ dy; writes dx = dy·W (rows, in), or adds it when `accumulate`.
+    /// db += Σ dy (when there is a bias); writes dx = dy·W (rows, in), or adds it when `accumulate`.
     func backward(_ dy: UnsafePointer<Float>, input x: UnsafePointer<Float>, rows: Int,
                   dx: UnsafeMutablePointer<Float>?, accumulate: Bool = false) {
         precondition(weight.trainable, "backward through \(weight.name), which was loaded for inference")
         Gemm.multiply(dy, x, into: weight.grad.pointer, m: outFeatures, n: inFeatures, k: rows,
                       transposeA: true, beta: 1)
-        TrainingKernels.addColumnSums(dy, rows: rows, cols: outFeatures, into: bias.grad.pointer)
+        if let bias { TrainingKernels.addColumnSums(dy, rows: rows, cols: outFeatures, into: bias.grad.pointer) }
         if let dx {
             Gemm.multiply(dy, weight.pointer, into: dx, m: rows, n: inFeatures, k: outFeatures, beta: accumulate ? 1 : 0)
         }

@@ -50,6 +50,17 @@ final class Parameter {
         self.init(name: owner.name, shape: owner.shape, value: owner.value, grad: Buffer(owner.count), m: empty, v: empty)
     }
 
+    /// Rows `rows` of `fused` (a fused projection's query, key or value block): views of its
+    /// values, gradient and moments, so a backward through the slice accumulates into the
+    /// fused parameter's gradient. The slice is not in any `ParameterSet`; `fused` is.
+    convenience init(rows: Range<Int>, of fused: Parameter) {
+        let width = fused.shape.dropFirst().reduce(1, *)
+        let (offset, n) = (rows.lowerBound * width, rows.count * width)
+        func slice(_ b: Buffer) -> Buffer { b.count == 0 ? b : Buffer(slicing: b, offset: offset, count: n) }
+        self.init(name: "\(fused.name)[\(rows.lowerBound)..<\(rows.upperBound)]", shape: [rows.count] + fused.shape.dropFirst(),
+                  value: slice(fused.value), grad: slice(fused.grad), m: slice(fused.m), v: slice(fused.v))
+    }
+
     var tensor: Tensor { Tensor(shape: shape, values: value.values) }
 }
 

@@ -79,7 +79,7 @@ final class SequenceClassifierTraining: TrainableClassifier {
         encoder = try Encoder(root, config: c, dropout: p, pooler: features == .pooler)
         switch initial {
         case .new(let features, let labels, let seed, let problem):
-            head = try ClassifierHead(new: features, problem: problem, labels: labels, hidden: c.hiddenSize, seed: seed,
+            head = try ClassifierHead(new: features, problem: problem, labels: labels, config: c, seed: seed,
                                       pooler: encoder.pooler, parameters: root, dropout: p)
         case .checkpoint:
             head = try ClassifierHead(root, config: c, pooler: encoder.pooler, dropout: p)
