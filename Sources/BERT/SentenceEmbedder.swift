@@ -74,18 +74,7 @@ public final class SentenceEmbedder: @unchecked Sendable {
     /// averaged with their token counts (special tokens included) as weights, then normalized
     /// when the model normalizes. A text that fits is one window: its vector is `embed`'s.
     public func embed(_ texts: [String], windowOverlap overlap: Int, batchSize: Int = 32) throws -> [[Float]] {
-        let limit = config.maxLength
-        guard overlap >= 0, overlap < limit - 2 else {
-            throw ModelError.invalidOption(name: "--stride", reason: "must be within 0..<\(limit - 2) for a model of \(limit) tokens")
-        }
-        var windows: [Encoding] = [], owner: [Int] = []
-        for (i, text) in texts.enumerated() {
-            let whole = try tokenizer.encode(text, pair: nil, maxLength: Int.max, truncation: .longestFirst)
-            for w in whole.windows(maxLength: limit, overlap: overlap) {
-                windows.append(w)
-                owner.append(i)
-            }
-        }
+        let (windows, owner) = try tokenizer.windows(of: texts, maxLength: config.maxLength, overlap: overlap)
         var sums = [[Double]](repeating: [Double](repeating: 0, count: dimension), count: texts.count)
         var counts = [Int](repeating: 0, count: texts.count)
         for ((i, w), v) in zip(zip(owner, windows), try pooled(encodings: windows, batchSize: batchSize)) {  // Serving.swift

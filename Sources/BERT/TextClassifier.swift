@@ -64,18 +64,7 @@ public final class TextClassifier: @unchecked Sendable {
     /// overlapping windows of the model's length (`overlap` tokens shared between
     /// neighbours) and the windows' scores are averaged.
     public func classify(_ texts: [String], windowOverlap overlap: Int, batchSize: Int = 32) throws -> [Classification] {
-        let limit = config.maxLength
-        guard overlap >= 0, overlap < limit - 2 else {
-            throw ModelError.invalidOption(name: "--stride", reason: "must be below \(limit - 2) for a model of \(limit) tokens")
-        }
-        var windows: [Encoding] = [], owner: [Int] = []
-        for (i, text) in texts.enumerated() {
-            let whole = try tokenizer.encode(text, pair: nil, maxLength: Int.max, truncation: .longestFirst)
-            for w in whole.windows(maxLength: limit, overlap: overlap) {
-                windows.append(w)
-                owner.append(i)
-            }
-        }
+        let (windows, owner) = try tokenizer.windows(of: texts, maxLength: config.maxLength, overlap: overlap)
         var sums = [[Float]](repeating: [Float](repeating: 0, count: labels.count), count: texts.count)
         var counts = [Int](repeating: 0, count: texts.count)
         for (i, l) in zip(owner, try logits(encodings: windows, batchSize: batchSize)) {
