@@ -46,12 +46,12 @@ extension ServerState {
     /// Cohere (v1, v2) and Jina: `results` of `index` and `relevance_score`, best first, `top_n` of them.
     func cohereRerank(_ data: Data) async throws -> RouteResult {
         let r = try JSONResponse.decode(CohereRerankRequest.self, from: data)
-        if let n = r.top_n, n < 1 { throw APIError.validation("top_n must be positive", param: "top_n") }
+        if let n = r.top_n?.value, n < 1 { throw APIError.validation("top_n must be positive", param: "top_n") }
         let texts = r.documents.map(\.text)
         let (model, scores, answer) = try await relevance(query: r.query, texts: texts, model: r.model, raw: false) {
             Tokenization(model: $0, truncate: options.autoTruncate)
         }
-        let order = scores.indices.sorted { scores[$0] > scores[$1] }.prefix(r.top_n ?? scores.count)
+        let order = scores.indices.sorted { scores[$0] > scores[$1] }.prefix(r.top_n?.value ?? scores.count)
         let results: [[String: Any]] = order.map { i in
             var result: [String: Any] = ["index": i, "relevance_score": Double(scores[i])]
             if r.return_documents == true { result["document"] = ["text": texts[i]] }

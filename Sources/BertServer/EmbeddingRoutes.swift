@@ -23,7 +23,7 @@ extension ServerState {
         let r = try JSONResponse.decode(EmbedRequest.self, from: data)
         let model = try models.model(named: r.model, for: .embedding)
         let t = try Tokenization(model: model, request: r, autoTruncate: options.autoTruncate)
-        let (vectors, answer) = try await embeddings(r.inputs.items, model: model, truncate: t, normalize: r.normalize ?? true, dimensions: r.dimensions)
+        let (vectors, answer) = try await embeddings(r.inputs.items, model: model, truncate: t, normalize: r.normalize ?? true, dimensions: r.dimensions?.value)
         return RouteResult(response: try JSONResponse.make(encoding: vectors), timings: answer.timings, tokens: answer.tokens, inputs: vectors.count)
     }
 
@@ -59,7 +59,7 @@ extension ServerState {
         }
         let model = try models.model(named: r.model, for: .embedding)
         let t = Tokenization(model: model, truncate: options.autoTruncate)
-        let (vectors, answer) = try await embeddings(r.input.items, model: model, truncate: t, normalize: true, dimensions: r.dimensions)
+        let (vectors, answer) = try await embeddings(r.input.items, model: model, truncate: t, normalize: true, dimensions: r.dimensions?.value)
         let body = OpenAIEmbeddings(
             data: vectors.enumerated().map { i, v in
                 .init(index: i, embedding: format == "base64" ? .base64(Self.base64(v)) : .float(v))

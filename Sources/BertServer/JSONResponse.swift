@@ -26,11 +26,13 @@ enum JSONResponse {
     /// Decodes a request body; a body that is not JSON is 400, JSON of the wrong shape 422,
     /// each with a message naming what is wrong.
     static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
-        guard (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil else {
+        guard let tree = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
             throw APIError(kind: .malformed, message: "the request body is not valid JSON")
         }
         do {
-            return try JSONDecoder().decode(type, from: data)
+            let decoder = JSONDecoder()
+            decoder.userInfo[IntegerLiterals.key] = IntegerLiterals.Tree(tree)
+            return try decoder.decode(type, from: data)
         } catch let error as DecodingError {
             throw APIError.validation(describe(error))
         } catch let error as APIError {

@@ -55,13 +55,32 @@ enum OpenAPIDocument {
 
     static let inference = [400, 413, 422, 429]
 
+    /// /decode's request: ids within the named model's own vocabulary (the models' vocabularies
+    /// differ), the first model's when none is named; one list of any length (the payload limit
+    /// bounds it) or at most `batch` lists. One alternative per WordPiece model, which /decode
+    /// serves; the others it refuses.
+    private static func decode(_ models: ModelSet, batch: Int) -> [String: Any] {
+        func request(_ m: ServedModel, vocabulary: [String], named: Bool) -> [String: Any] {
+            let list: [String: Any] = ["type": "array", "items": integer(0...(vocabulary.count - 1)), "minItems": 1]
+            // Unnamed: `model` absent or null (an empty enum, to which `object` adds null).
+            let model: [String: Any] = ["type": "string", "enum": named ? [m.name] : [String]()]
+            return object(["ids": oneOf(list, array(list, max: batch)), "skip_special_tokens": boolean, "model": model],
+                          required: named ? ["ids", "model"] : ["ids"])
+        }
+        var alternatives = models.models.compactMap { m in m.vocabulary.map { request(m, vocabulary: $0, named: true) } }
+        if let first = models.models.first, let vocabulary = first.vocabulary {
+            alternatives.append(request(first, vocabulary: vocabulary, named: false))
+        }
+        return alternatives.isEmpty ? ["type": "object", "description": "no model served here has a WordPiece vocabulary"]
+                                    : ["oneOf": alternatives]
+    }
+
     static func document(_ models: ModelSet, _ options: ServerOptions) -> [String: Any] {
         let batch = options.maxClientBatchSize
         let all = models.models
         let embedders = all.filter { $0.serves(.embedding) }
         // Token ids (and lengths) that every model able to answer takes: a request may name any
-        // of them. Ids as inputs reach only the embedding routes; /decode takes any model.
-        let vocab = all.map(\.config.vocabSize).min()! - 1
+        // of them. Ids as inputs reach only the embedding routes (/decode has its own).
         let capable = embedders.isEmpty ? all : embedders
         let id = integer(0...(capable.map(\.config.vocabSize).min()! - 1))
         // Over the model's length, ids are cut under --auto-truncate and refused without it.
@@ -83,8 +102,8 @@ enum OpenAPIDocument {
         let token = object(["id": integer, "text": string, "special": boolean,
                             "start": ["type": "integer", "nullable": true], "stop": ["type": "integer", "nullable": true]],
                            required: ["id", "text", "special", "start", "stop"])
-        let cohereRequest = object(["query": string, "documents": array(oneOf(string, object(["text": string], required: ["text"])), max: batch - 1),
-                                    "top_n": ["type": "integer", "minimum": 1], "return_documents": boolean, "model": model(models, .reranker)],
+        let cohereRequest = object(["query": string, "documents": array(oneOf(string, object(["text": string], required: ["text"])), max: batch),
+                                    "top_n": integer(1...Int.max), "return_documents": boolean, "model": model(models, .reranker)],
                                    required: ["query", "documents"])
         let cohereResponse = object([
             "id": string, "model": string, "usage": object(["total_tokens": integer]),
@@ -100,7 +119,7 @@ enum OpenAPIDocument {
             "usage": object(["prompt_tokens": integer, "total_tokens": integer], required: ["prompt_tokens", "total_tokens"]),
         ], required: ["object", "data", "model", "usage"])
         let predict = object(truncation(.classifier).merging(["inputs": predictInputs, "raw_scores": boolean]) { a, _ in a }, required: ["inputs"])
-        let rerank = object(truncation(.reranker).merging(["query": string, "texts": array(string, max: batch - 1), "raw_scores": boolean,
+        let rerank = object(truncation(.reranker).merging(["query": string, "texts": array(string, max: batch), "raw_scores": boolean,
                                                            "return_text": boolean]) { a, _ in a }, required: ["query", "texts"])
         let first: [String: Any] = switch all[0].kind {
         case .embedding: embed
@@ -118,9 +137,8 @@ enum OpenAPIDocument {
             "/rerank": ["post": operation("Rank texts by relevance to a query", request: rerank, ok: array(rank), errors: inference)],
             "/tokenize": ["post": operation("Tokens with offsets", request: object(["inputs": oneOf(string, array(string, max: batch)),
                 "add_special_tokens": boolean, "model": model(models, nil)], required: ["inputs"]), ok: array(array(token)), errors: [400, 413, 422])],
-            "/decode": ["post": operation("Token ids back to text (WordPiece)", request: object([
-                "ids": oneOf(array(integer(0...vocab), max: batch), array(array(integer(0...vocab), max: batch), max: batch)),
-                "skip_special_tokens": boolean, "model": model(models, nil)], required: ["ids"]), ok: array(string), errors: [400, 413, 422])],
+            "/decode": ["post": operation("Token ids back to text (WordPiece)", request: decode(models, batch: batch),
+                                          ok: array(string), errors: [400, 413, 422])],
             "/": ["post": operation("The first model's own route (/embed, /predict or /rerank)", request: first,
                                     ok: oneOf(array(array(number)), prediction, array(prediction), array(rank)), errors: inference)],
             "/v1/embeddings": ["post": operation("OpenAI embeddings", request: openAIRequest, ok: openAIResponse, errors: inference, openAI: true)],

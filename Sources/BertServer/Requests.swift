@@ -8,7 +8,7 @@ enum InputItem: Decodable, Sendable {
     init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if let s = try? c.decode(String.self) { self = .text(s); return }
-        if let ids = try? c.decode([Int].self) { self = .ids(ids); return }
+        if let ids = try? c.decode(TokenIDs.self) { self = .ids(ids.ids); return }
         throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
             debugDescription: "expected a string or a list of token ids"))
     }
@@ -23,7 +23,7 @@ struct Inputs: Decodable, Sendable {
     init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if let s = try? c.decode(String.self) { (items, single) = ([.text(s)], true); return }
-        if let ids = try? c.decode([Int].self), !ids.isEmpty { (items, single) = ([.ids(ids)], true); return }
+        if let ids = try? c.decode(TokenIDs.self), !ids.ids.isEmpty { (items, single) = ([.ids(ids.ids)], true); return }
         if let list = try? c.decode([InputItem].self) { (items, single) = (list, false); return }
         throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
             debugDescription: "expected a string, a list of strings, a list of token ids or a list of lists of token ids"))
@@ -43,7 +43,7 @@ struct EmbedRequest: Decodable, TruncatingRequest {
     var truncation_direction: String?
     var prompt_name: String?
     var normalize: Bool?
-    var dimensions: Int?
+    var dimensions: JSONInteger?
     var model: String?
 }
 
@@ -101,7 +101,7 @@ struct CohereRerankRequest: Decodable {
     }
     var query: String
     var documents: [Document]
-    var top_n: Int?
+    var top_n: JSONInteger?
     var return_documents: Bool?
     var model: String?
 }
@@ -143,8 +143,8 @@ struct DecodeRequest: Decodable {
         var rows: [[Int]]
         init(from decoder: any Decoder) throws {
             let c = try decoder.singleValueContainer()
-            if let one = try? c.decode([Int].self) { rows = [one]; return }
-            rows = try c.decode([[Int]].self)
+            if let one = try? c.decode(TokenIDs.self) { rows = [one.ids]; return }
+            rows = try c.decode([TokenIDs].self).map(\.ids)
         }
     }
     var ids: IDs
@@ -156,6 +156,6 @@ struct OpenAIEmbeddingsRequest: Decodable {
     var input: Inputs
     var model: String?
     var encoding_format: String?
-    var dimensions: Int?
+    var dimensions: JSONInteger?
     var user: String?
 }

@@ -40,6 +40,10 @@ extension ServerState {
     func decode(_ data: Data) throws -> RouteResult {
         let r = try JSONResponse.decode(DecodeRequest.self, from: data)
         guard !r.ids.rows.isEmpty else { throw APIError.empty() }
+        guard r.ids.rows.count <= options.maxClientBatchSize else {
+            throw APIError.validation("\(r.ids.rows.count) id lists is more than --max-client-batch-size \(options.maxClientBatchSize); send them in smaller requests")
+        }
+        guard !r.ids.rows.contains(where: \.isEmpty) else { throw APIError.validation("an id list is empty: send at least one id in each") }
         let model = try models.any(named: r.model)
         guard let vocabulary = model.vocabulary else {
             throw APIError.validation("model '\(model.name)' has a \(model.config.runtime.tokenizer.kind) tokenizer, which /decode does not support (WordPiece only)")

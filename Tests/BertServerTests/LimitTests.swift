@@ -72,6 +72,36 @@ import Testing
         expectOpenAI(try await s.post("/v1/embeddings", ["input": "hi", "encoding_format": "int8"], headers: a), 422, "invalid_request_error")
         expectOpenAI(try await s.post("/v1/rerank", ["query": "q"], headers: a), 422, "invalid_request_error")
         expectTEI(try await s.post("/decode", ["ids": [1, 99_999]], headers: a), 422, "validation")
+        // /decode as its schema says: one list of any length, a batch of at most --max-client-batch-size
+        // lists (4 here), and no empty list.
+        #expect(try await s.post("/decode", ["ids": Array(repeating: 1000, count: 69)], headers: a).status == 200)
+        expectTEI(try await s.post("/decode", ["ids": [[1000], [1000], [1000], [1000], [1000]]], headers: a), 422, "validation")
+        expectTEI(try await s.post("/decode", ["ids": [Int]()], headers: a), 422, "validation")
+        expectTEI(try await s.post("/decode", ["ids": [[1000], []]], headers: a), 422, "validation")
+        // Integers are written as integers (JSON Schema's and TEI's reading): 1000.0 and 1e3 are not ids,
+        // nor a dimension or a top_n; Foundation alone would take them.
+        func raw(_ path: String, _ body: String) async throws -> ServerProcess.Reply {
+            try await s.request("POST", path, body: Data(body.utf8), headers: a)
+        }
+        #expect(try await raw("/decode", #"{"ids": [1000, 2000]}"#).status == 200)
+        expectTEI(try await raw("/decode", #"{"ids": [1000.0, 2000]}"#), 422, "validation")
+        expectTEI(try await raw("/decode", #"{"ids": [[1000], [1e3]]}"#), 422, "validation")
+        expectTEI(try await raw("/embed", #"{"inputs": [0.0, 0.0, 0.0]}"#), 422, "validation")
+        expectTEI(try await raw("/embed", #"{"inputs": [[101, 102], [101.0, 102]]}"#), 422, "validation")
+        expectTEI(try await raw("/embed", #"{"inputs": "hi", "dimensions": 8.0}"#), 422, "validation")
+        #expect(try await raw("/embed", #"{"inputs": "hi", "dimensions": 8}"#).status == 200)
+        expectOpenAI(try await raw("/v1/rerank", #"{"query": "q", "documents": ["a"], "top_n": 1.0}"#), 422, "invalid_request_error")
+        // Rerank pairs the query with each text, one input each: the schema admits --max-client-batch-size
+        // texts (documents), as the server does (4 would pass it and meet the 3 permits: 429 below).
+        expectTEI(try await s.post("/rerank", ["query": "q", "texts": ["a", "b", "c", "d", "e"]], headers: a), 422, "validation")
+        let document = try await s.get("/openapi.json", headers: a).object
+        func requestSchema(_ path: String) -> [String: Any]? {
+            let post = ((document["paths"] as? [String: Any])?[path] as? [String: Any])?["post"] as? [String: Any]
+            let body = (post?["requestBody"] as? [String: Any])?["content"] as? [String: Any]
+            return ((body?["application/json"] as? [String: Any])?["schema"] as? [String: Any])?["properties"] as? [String: Any]
+        }
+        #expect((requestSchema("/rerank")?["texts"] as? [String: Any])?["maxItems"] as? Int == 4)
+        #expect((requestSchema("/v1/rerank")?["documents"] as? [String: Any])?["maxItems"] as? Int == 4)
 
         // 429: more inputs than --max-concurrent-requests can ever admit at once.
         expectTEI(try await s.post("/embed", ["inputs": ["a", "b", "c", "d"]], headers: a), 429, "overloaded")
