@@ -57,21 +57,21 @@ enum OpenAPIDocument {
 
     /// /decode's request: ids within the named model's own vocabulary (the models' vocabularies
     /// differ), the first model's when none is named; one list of any length (the payload limit
-    /// bounds it) or at most `batch` lists. One alternative per WordPiece model, which /decode
-    /// serves; the others it refuses.
+    /// bounds it) or at most `batch` lists. One alternative per model with a decoder (WordPiece,
+    /// SentencePiece); /decode refuses the others.
     private static func decode(_ models: ModelSet, batch: Int) -> [String: Any] {
-        func request(_ m: ServedModel, vocabulary: [String], named: Bool) -> [String: Any] {
-            let list: [String: Any] = ["type": "array", "items": integer(0...(vocabulary.count - 1)), "minItems": 1]
+        func request(_ m: ServedModel, vocabulary: Int, named: Bool) -> [String: Any] {
+            let list: [String: Any] = ["type": "array", "items": integer(0...(vocabulary - 1)), "minItems": 1]
             // Unnamed: `model` absent or null (an empty enum, to which `object` adds null).
             let model: [String: Any] = ["type": "string", "enum": named ? [m.name] : [String]()]
             return object(["ids": oneOf(list, array(list, max: batch)), "skip_special_tokens": boolean, "model": model],
                           required: named ? ["ids", "model"] : ["ids"])
         }
-        var alternatives = models.models.compactMap { m in m.vocabulary.map { request(m, vocabulary: $0, named: true) } }
-        if let first = models.models.first, let vocabulary = first.vocabulary {
-            alternatives.append(request(first, vocabulary: vocabulary, named: false))
+        var alternatives = models.models.compactMap { m in m.decoder.map { request(m, vocabulary: $0.vocabularySize, named: true) } }
+        if let first = models.models.first, let decoder = first.decoder {
+            alternatives.append(request(first, vocabulary: decoder.vocabularySize, named: false))
         }
-        return alternatives.isEmpty ? ["type": "object", "description": "no model served here has a WordPiece vocabulary"]
+        return alternatives.isEmpty ? ["type": "object", "description": "no model served here has a decoder (WordPiece or SentencePiece)"]
                                     : ["oneOf": alternatives]
     }
 
@@ -137,7 +137,7 @@ enum OpenAPIDocument {
             "/rerank": ["post": operation("Rank texts by relevance to a query", request: rerank, ok: array(rank), errors: inference)],
             "/tokenize": ["post": operation("Tokens with offsets", request: object(["inputs": oneOf(string, array(string, max: batch)),
                 "add_special_tokens": boolean, "model": model(models, nil)], required: ["inputs"]), ok: array(array(token)), errors: [400, 413, 422])],
-            "/decode": ["post": operation("Token ids back to text (WordPiece)", request: decode(models, batch: batch),
+            "/decode": ["post": operation("Token ids back to text (WordPiece, SentencePiece)", request: decode(models, batch: batch),
                                           ok: array(string), errors: [400, 413, 422])],
             "/": ["post": operation("The first model's own route (/embed, /predict or /rerank)", request: first,
                                     ok: oneOf(array(array(number)), prediction, array(prediction), array(rank)), errors: inference)],

@@ -24,8 +24,8 @@ final class ServedModel: Sendable {
     let facade: Facade
     let directory: ModelDirectory
     let tokenizer: any Tokenizer
-    /// id → token, for /decode; nil when the tokenizer is not WordPiece.
-    let vocabulary: [String]?
+    /// The tokenizer's decoder, for /decode; nil when it has none (tokenizer.json).
+    var decoder: (any TokenDecoding)? { tokenizer as? any TokenDecoding }
 
     var config: Config { directory.config }
     var maxLength: Int { config.maxLength }
@@ -45,8 +45,6 @@ final class ServedModel: Sendable {
             kind = .embedding
             tokenizer = embedder.tokenizer
         }
-        vocabulary = config.runtime.tokenizer.kind == "wordpiece"
-            ? try WordPieceDecoder.vocabulary(directory.url.appendingPathComponent(config.runtime.tokenizer.file)) : nil
     }
 
     /// Whether this model can answer a route that needs `wanted`.

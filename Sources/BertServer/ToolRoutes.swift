@@ -45,10 +45,17 @@ extension ServerState {
         }
         guard !r.ids.rows.contains(where: \.isEmpty) else { throw APIError.validation("an id list is empty: send at least one id in each") }
         let model = try models.any(named: r.model)
-        guard let vocabulary = model.vocabulary else {
-            throw APIError.validation("model '\(model.name)' has a \(model.config.runtime.tokenizer.kind) tokenizer, which /decode does not support (WordPiece only)")
+        guard let decoder = model.decoder else {
+            throw APIError.validation("model '\(model.name)' has a \(model.config.runtime.tokenizer.kind) tokenizer, which /decode does not support (WordPiece and SentencePiece only)")
         }
-        let texts = try r.ids.rows.map { try WordPieceDecoder.decode($0, vocabulary: vocabulary, skipSpecialTokens: r.skip_special_tokens ?? true) }
+        for (row, ids) in r.ids.rows.enumerated() {
+            if let (i, id) = ids.enumerated().first(where: { !(0..<decoder.vocabularySize).contains($0.element) }) {
+                let at = r.ids.rows.count == 1 ? "position \(i)" : "list \(row), position \(i)"
+                throw APIError.validation("token id \(id) at \(at) is outside the vocabulary (0..<\(decoder.vocabularySize))", param: "ids")
+            }
+        }
+        // TEI's /decode: the tokenizer's decoder alone, without transformers' clean-up of the text.
+        let texts = r.ids.rows.map { decoder.decodeWithoutCleanUp($0, skipSpecialTokens: r.skip_special_tokens ?? true) }
         return RouteResult(response: JSONResponse.make(texts), inputs: texts.count)
     }
 

