@@ -34,11 +34,10 @@ struct TokenizerJSONTests {
         try TokenizerJSON(contentsOf: resources.appending(path: "tokenizer_json/\(name).json"))
     }
 
-    static func golden() throws -> TokenizerJSONGolden {
+    static func golden(_ file: String = "tokenizer_json_golden.json") throws -> TokenizerJSONGolden {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try decoder.decode(TokenizerJSONGolden.self,
-                                  from: Data(contentsOf: resources.appending(path: "tokenizer_json_golden.json")))
+        return try decoder.decode(TokenizerJSONGolden.self, from: Data(contentsOf: resources.appending(path: file)))
     }
 
     /// Ids, tokens, type ids, offsets, special-token masks and decoded text, exactly.
@@ -110,6 +109,17 @@ struct TokenizerJSONTests {
         #expect(checked > 1300, "the golden file has fewer records than it should")
     }
 
+    /// Unigram behind Metaspace (XLM-R's shape without Precompiled, with NFKC), and Unigram with
+    /// byte fallback behind Replace and Prepend with the ByteFallback / Fuse / Strip decoders
+    /// (tools/golden/tokenizer_json_unigram.py).
+    @Test func unigramAndMetaspaceMatchTokenizers() throws {
+        let golden = try Self.golden("tokenizer_json_unigram_golden.json")
+        var tokenizers: [String: TokenizerJSON] = [:]
+        for name in ["unigram", "unigram_fallback"] { tokenizers[name] = try Self.load(name) }
+        let checked = try Self.check(golden.records, with: tokenizers)
+        #expect(checked > 1300, "the golden file has fewer records than it should")
+    }
+
     /// The tokenizer.json files all-mpnet-base-v2 and all-MiniLM-L6-v2 ship, where tools/setup
     /// leaves them.
     @Test func realFilesMatchTokenizers() throws {
@@ -130,8 +140,11 @@ struct TokenizerJSONTests {
 extension TokenizerJSONTests {
     /// A 1 MB line without spaces is one word for the GPT-2 split: merging it must stay near
     /// linear (a heap of pairs), not quadratic, which would take hours here, not seconds.
-    @Test(.timeLimit(.minutes(2))) func megabyteWordIsLinear() throws {
-        let tokenizer = try Self.load("roberta")
+    /// Unigram's Viterbi likewise (each position tries the pieces a trie finds there), with
+    /// Metaspace's split and without it (the fallback file: one word for the whole line).
+    @Test(.timeLimit(.minutes(2)), arguments: ["roberta", "unigram", "unigram_fallback"])
+    func megabyteWordIsLinear(_ name: String) throws {
+        let tokenizer = try Self.load(name)
         var rng = SystemRandomNumberGenerator()
         let letters = Array("etaoinshrdlucmfwypvbgkqjxz")
         let random = String((0..<1_000_000).map { _ in letters[Int.random(in: 0..<letters.count, using: &rng)] })
@@ -139,7 +152,9 @@ extension TokenizerJSONTests {
                      String(repeating: "9", count: 1_000_000)] {
             let e = try tokenizer.encode(text)
             #expect(e.count > 2)
-            #expect(e.offsets.dropFirst().dropLast().last?.upperBound == text.unicodeScalars.count)
+            // The last token before the closing specials ends at the text's end.
+            let last = Array(zip(e.offsets, e.specialTokensMask)).last { $0.1 == 0 }?.0
+            #expect(last?.upperBound == text.unicodeScalars.count)
         }
     }
 

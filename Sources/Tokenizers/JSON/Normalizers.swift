@@ -74,20 +74,23 @@ struct SequenceNormalizer: Normalizer {
     }
 }
 
-/// NFC: NFD (aligned as tokenizers aligns it), then canonical composition. Alignment is by
+/// NFC (NFKC when `compatibility`): NFD (NFKD) aligned as tokenizers aligns it, then canonical composition. Alignment is by
 /// position, as tokenizers' transform applies it: each output scalar takes the origin of the
 /// next unused position of the NFD text, a composite using up one more position per scalar
 /// it absorbed. Hangul syllables compose
 /// algorithmically, every other pair as Foundation's NFC composes the two alone (which leaves
 /// out the composition exclusions).
 struct NFCNormalizer: Normalizer {
+    var compatibility = false
+
     func normalize(_ text: inout NormalizedText) {
-        // Below U+0300 nothing decomposes or composes with what follows it.
-        guard text.scalars.contains(where: { $0.value >= 0x300 }) else { return }
+        // Below U+0300 nothing decomposes canonically or composes with what follows it; below
+        // U+00A0 nothing has a compatibility decomposition either.
+        guard text.scalars.contains(where: { $0.value >= (compatibility ? 0xA0 : 0x300) }) else { return }
         var nfd = NormalizedText()
         var decomposition = Decomposition()
         var piece: [Unicode.Scalar] = []
-        Decomposition.strippingAccents(text, compatibility: false, into: &nfd, decomposition: &decomposition,
+        Decomposition.strippingAccents(text, compatibility: compatibility, into: &nfd, decomposition: &decomposition,
                                        piece: &piece, isAccent: { _ in false })
         var pairs: [UInt64: Unicode.Scalar?] = [:]  // this call's memo of compositions
         var scalars: [Unicode.Scalar] = []
@@ -132,5 +135,41 @@ struct NFCNormalizer: Normalizer {
         let result = composed.count == 1 ? composed[0] : nil
         memo[key] = result
         return result
+    }
+}
+
+/// Replace with a literal pattern: each occurrence, left to right, becomes `content`, whose
+/// scalars take the origin of the occurrence's last scalar (as tokenizers aligns the change).
+struct ReplaceNormalizer: Normalizer {
+    let pattern: [Unicode.Scalar]
+    let content: [Unicode.Scalar]
+
+    func normalize(_ text: inout NormalizedText) {
+        let s = text.scalars
+        guard !pattern.isEmpty, s.count >= pattern.count else { return }
+        var out = NormalizedText()
+        var i = 0
+        while i < s.count {
+            if s[i] == pattern[0], i + pattern.count <= s.count, s[i..<(i + pattern.count)].elementsEqual(pattern) {
+                let origin = text.origins[i + pattern.count - 1]
+                for u in content { out.append(u, from: origin) }
+                i += pattern.count
+            } else {
+                out.append(s[i], from: text.origins[i])
+                i += 1
+            }
+        }
+        text = out
+    }
+}
+
+/// Prepend: `prefix` before a non-empty text, with the origin of its first scalar.
+struct PrependNormalizer: Normalizer {
+    let prefix: [Unicode.Scalar]
+
+    func normalize(_ text: inout NormalizedText) {
+        guard let origin = text.origins.first else { return }
+        text.scalars.insert(contentsOf: prefix, at: 0)
+        text.origins.insert(contentsOf: [Int](repeating: origin, count: prefix.count), at: 0)
     }
 }

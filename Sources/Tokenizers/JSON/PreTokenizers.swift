@@ -46,3 +46,33 @@ struct WhitespacePreTokenizer: PreTokenizer {
         words = out
     }
 }
+
+/// Metaspace: every space becomes `replacement` (▁), which is prepended to a word that does not
+/// start with it (`always`, or `first`: only to the text's first word), and the words are
+/// split before each replacement (`split`).
+struct MetaspacePreTokenizer: PreTokenizer {
+    enum Prepend: String { case always, first, never }
+    let replacement: Unicode.Scalar
+    let prepend: Prepend
+    let split: Bool
+
+    func split(_ words: inout [NormalizedText]) {
+        var out: [NormalizedText] = []
+        for var word in words where !word.scalars.isEmpty {
+            for i in word.scalars.indices where word.scalars[i] == " " { word.scalars[i] = replacement }
+            let atStart = word.origins[0] == 0
+            if word.scalars[0] != replacement, prepend == .always || (prepend == .first && atStart) {
+                word.scalars.insert(replacement, at: 0)
+                word.origins.insert(word.origins[0], at: 0)
+            }
+            guard split else { out.append(word); continue }
+            var start = 0
+            for (i, u) in word.scalars.enumerated() where u == replacement && i > start {
+                out.append(word.slice(start..<i))
+                start = i
+            }
+            out.append(word.slice(start..<word.scalars.count))
+        }
+        words = out
+    }
+}

@@ -106,6 +106,7 @@ struct TokenizerJSONLoader {
         switch type {
         case "BPE": return try bpe(o)
         case "WordPiece": return try wordPiece(o)
+        case "Unigram": return try unigram(o)
         default: throw unsupported("model", type.isEmpty ? "(no type)" : type)
         }
     }
@@ -161,6 +162,46 @@ struct TokenizerJSONLoader {
         return try WordPieceJSONModel(tokens: tokens.map { $0! }, unknown: try string(o, "unk_token", "model") ?? "[UNK]", path: path)
     }
 
+    func unigram(_ o: [String: Any]) throws -> UnigramModel {
+        let pieces: [(String, Double)] = try array(o["vocab"], "model.vocab").enumerated().map { i, item in
+            guard let pair = item as? [Any], pair.count == 2, let piece = pair[0] as? String, let score = number(pair[1]) else {
+                throw malformed("model.vocab[\(i)] is not [piece, score]")
+            }
+            return (piece, score)
+        }
+        let unknownId = o["unk_id"] is NSNull || o["unk_id"] == nil ? nil : try int(o["unk_id"], "model.unk_id")
+        return try UnigramModel(pieces: pieces, unknownId: unknownId,
+                                byteFallback: try bool(o, "byte_fallback", "model", default: false), path: path)
+    }
+
+    /// A JSON number as a Double (JSONSerialization gives an integer-valued one as Int).
+    func number(_ value: Any?) -> Double? {
+        if value is Bool { return nil }
+        if let d = value as? Double { return d }
+        return (value as? Int).map(Double.init)
+    }
+
+    /// The `{"String": s}` pattern of Replace; a `{"Regex": r}` one is refused.
+    func literalPattern(_ o: [String: Any], _ what: String) throws -> String {
+        guard let pattern = o["pattern"] as? [String: Any], pattern.count == 1 else { throw malformed("\(what).pattern is not {\"String\": …}") }
+        if pattern["Regex"] != nil { throw unsupported(what, "Replace with a Regex pattern") }
+        guard let literal = pattern["String"] as? String, !literal.isEmpty else { throw malformed("\(what).pattern is not a non-empty {\"String\": …}") }
+        return literal
+    }
+
+    /// Metaspace's one-scalar replacement and its prepend scheme (older files: add_prefix_space).
+    func metaspace(_ o: [String: Any], _ what: String) throws -> (Unicode.Scalar, MetaspacePreTokenizer.Prepend) {
+        let replacement = try string(o, "replacement", what) ?? "\u{2581}"
+        guard replacement.unicodeScalars.count == 1, let r = replacement.unicodeScalars.first else {
+            throw malformed("\(what).replacement \"\(replacement)\" is not one character")
+        }
+        if let scheme = try string(o, "prepend_scheme", what) {
+            guard let p = MetaspacePreTokenizer.Prepend(rawValue: scheme) else { throw malformed("\(what).prepend_scheme \"\(scheme)\" is not always, first or never") }
+            return (r, p)
+        }
+        return (r, try bool(o, "add_prefix_space", what, default: true) ? .always : .never)
+    }
+
     // MARK: Normalizers
 
     func normalizer(_ value: Any?) throws -> (any Normalizer)? {
@@ -177,6 +218,12 @@ struct TokenizerJSONLoader {
         case "Lowercase": return LowercaseNormalizer()
         case "NFD": return DecomposingNormalizer(compatibility: false)
         case "NFC": return NFCNormalizer()
+        case "NFKC": return NFCNormalizer(compatibility: true)
+        case "Replace":
+            return ReplaceNormalizer(pattern: Array(try literalPattern(o, what).unicodeScalars),
+                                     content: Array((try string(o, "content", what) ?? "").unicodeScalars))
+        case "Prepend":
+            return PrependNormalizer(prefix: Array((try string(o, "prepend", what) ?? "").unicodeScalars))
         case "NFKD": return DecomposingNormalizer(compatibility: true)
         case "StripAccents": return StripAccentsNormalizer()
         case "Strip":
@@ -203,6 +250,9 @@ struct TokenizerJSONLoader {
         case "BertPreTokenizer": return BertJSONPreTokenizer()
         case "WhitespaceSplit": return WhitespaceSplitPreTokenizer()
         case "Whitespace": return WhitespacePreTokenizer()
+        case "Metaspace":
+            let (replacement, prepend) = try metaspace(o, "pre_tokenizer")
+            return MetaspacePreTokenizer(replacement: replacement, prepend: prepend, split: try bool(o, "split", "pre_tokenizer", default: true))
         case "Sequence":
             return SequencePreTokenizer(stages: try array(o["pretokenizers"], "pre_tokenizer.pretokenizers").map {
                 guard let stage = try preTokenizer($0) else { throw malformed("a null in pre_tokenizer.pretokenizers") }
@@ -280,6 +330,22 @@ struct TokenizerJSONLoader {
         case "WordPiece":
             return WordPieceDecoder(prefix: try string(o, "prefix", "decoder") ?? "##",
                                     cleanup: try bool(o, "cleanup", "decoder", default: true))
+        case "Metaspace":
+            let (replacement, prepend) = try metaspace(o, "decoder")
+            return MetaspaceDecoder(replacement: replacement, prepended: prepend != .never)
+        case "Replace":
+            return ReplaceDecoder(pattern: try literalPattern(o, "decoder"), content: try string(o, "content", "decoder") ?? "")
+        case "ByteFallback": return ByteFallbackDecoder()
+        case "Fuse": return FuseDecoder()
+        case "Strip":
+            let content = try string(o, "content", "decoder") ?? " "
+            guard content.unicodeScalars.count == 1, let c = content.unicodeScalars.first else { throw malformed("decoder.content \"\(content)\" is not one character") }
+            return StripDecoder(content: c, start: try int(o["start"] ?? 0, "decoder.start"), stop: try int(o["stop"] ?? 0, "decoder.stop"))
+        case "Sequence":
+            return SequenceDecoder(stages: try array(o["decoders"], "decoder.decoders").map {
+                guard let stage = try decoder($0) else { throw malformed("a null in decoder.decoders") }
+                return stage
+            })
         default: throw unsupported("decoder", type)
         }
     }

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Golden files for the tokenizer.json Unigram model and the Metaspace pre-tokenizer and
+decoder, from the `tokenizers` library on Unigram tokenizers it trains here (UnigramTrainer)
+on the same text as tools/golden/tokenizer_json.py, whose records, texts and jobs it reuses.
+
+usage: .venv-golden/bin/python tools/golden/tokenizer_json_unigram.py [REPO_ROOT]
+
+Writes Tests/TokenizersTests/Resources/tokenizer_json/NAME.json:
+
+  unigram           XLM-R's shape without its Precompiled normalizer: NFKC, Metaspace (prepend
+                    always, split), Unigram with <unk>, <s> $A </s> / <s> $A </s> </s> $B </s>,
+                    <mask> with lstrip, the Metaspace decoder.
+  unigram_fallback  Unigram with byte_fallback (the 256 <0xXX> pieces in its vocabulary),
+                    Metaspace prepend "first" and no split, a Replace and a Prepend normalizer
+                    (Llama's shape), an alphabet limited so that unknown scalars fall back.
+
+and Tests/TokenizersTests/Resources/tokenizer_json_unigram_golden.json (the same record format).
+"""
+
+import json
+import os
+import sys
+
+from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tokenizer_json import BOTCHAN, SENTENCES, encode, jobs_for  # noqa: E402
+from wordpiece import read_lines  # noqa: E402
+
+
+def make_tokenizers(corpus):
+    toks = {}
+    t = Tokenizer(models.Unigram())
+    t.normalizer = normalizers.NFKC()
+    t.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
+    t.train_from_iterator(corpus, trainer=trainers.UnigramTrainer(
+        vocab_size=1500, special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"], unk_token="<unk>",
+        show_progress=False))
+    t.add_special_tokens([AddedToken("<mask>", lstrip=True, rstrip=False, normalized=False, special=True)])
+    t.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>",
+        special_tokens=[("<s>", t.token_to_id("<s>")), ("</s>", t.token_to_id("</s>"))])
+    t.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
+    toks["unigram"] = t
+
+    t = Tokenizer(models.Unigram())
+    t.normalizer = normalizers.Sequence([normalizers.Replace(" ", "▁"), normalizers.Prepend("▁")])
+    t.train_from_iterator(corpus, trainer=trainers.UnigramTrainer(
+        vocab_size=800, special_tokens=["<unk>", "<s>", "</s>"], unk_token="<unk>", max_piece_length=8,
+        initial_alphabet=[], show_progress=False))
+    spec = json.loads(t.to_str())
+    spec["model"]["byte_fallback"] = True
+    vocab = spec["model"]["vocab"]
+    present = {piece for piece, _ in vocab}
+    lowest = min(score for _, score in vocab)
+    vocab += [[f"<0x{b:02X}>", lowest - 1.0] for b in range(256) if f"<0x{b:02X}>" not in present]
+    t = Tokenizer.from_str(json.dumps(spec))
+    t.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first", split=False)
+    t.post_processor = processors.TemplateProcessing(
+        single="<s> $A", pair="<s> $A <s> $B",
+        special_tokens=[("<s>", t.token_to_id("<s>"))])
+    t.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(), decoders.Strip(" ", 1, 0)])
+    toks["unigram_fallback"] = t
+    return toks
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else "."
+    botchan = read_lines(os.path.join(root, BOTCHAN))
+    corpus = botchan + read_lines(os.path.join(root, SENTENCES))
+    out_dir = os.path.join(root, "Tests", "TokenizersTests", "Resources", "tokenizer_json")
+    os.makedirs(out_dir, exist_ok=True)
+    toks = {}
+    for name, tok in make_tokenizers(corpus).items():
+        text = json.dumps(json.loads(tok.to_str()), ensure_ascii=False, indent=None, separators=(",", ":"))
+        with open(os.path.join(out_dir, f"{name}.json"), "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+        toks[name] = Tokenizer.from_str(text)  # the file as written is the reference
+    records = []
+    for name, tok in toks.items():
+        for text, pair, max_length, strategy in jobs_for("roberta", botchan):  # with the truncation jobs
+            record = {"tokenizer": name, "text": text, "pair": pair, "max_length": max_length, "strategy": strategy}
+            record.update(encode(tok, text, pair, max_length, strategy))
+            records.append(record)
+    out = os.path.join(root, "Tests", "TokenizersTests", "Resources", "tokenizer_json_unigram_golden.json")
+    with open(out, "w", encoding="utf-8") as f:
+        dump = lambda value: json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        import tokenizers
+        f.write('{"source":%s,\n"records":[\n' % dump(f"tokenizers {tokenizers.__version__}"))
+        f.write(",\n".join(dump(r) for r in records) + "\n]}\n")
+    print(f"wrote {os.path.relpath(out, root)}: {len(records)} records over {', '.join(toks)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
