@@ -13,13 +13,21 @@ Writes Tests/TokenizersTests/Resources/tokenizer_json/NAME.json:
   unigram_fallback  Unigram with byte_fallback (the 256 <0xXX> pieces in its vocabulary),
                     Metaspace prepend "first" and no split, a Replace and a Prepend normalizer
                     (Llama's shape), an alphabet limited so that unknown scalars fall back.
+  xlmr_normalizer   XLM-R's own normalizer and pre-tokenizer, as transformers 5 converts
+                    multilingual-e5-small's sentencepiece.bpe.model (models/multilingual-e5-small,
+                    from tools/setup) into a tokenizer.json: the Precompiled charsmap of its
+                    nmt_nfkc rules, WhitespaceSplit then Metaspace; a Unigram of 1500 pieces that
+                    tokenizers trains behind them (the real 250,002-piece file is 17 MB).
 
 and Tests/TokenizersTests/Resources/tokenizer_json_unigram_golden.json (the same record format).
 """
 
+import base64
 import json
 import os
+import shutil
 import sys
+import tempfile
 
 from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
@@ -28,7 +36,7 @@ from tokenizer_json import BOTCHAN, SENTENCES, encode, jobs_for  # noqa: E402
 from wordpiece import read_lines  # noqa: E402
 
 
-def make_tokenizers(corpus):
+def make_tokenizers(corpus, root):
     toks = {}
     t = Tokenizer(models.Unigram())
     t.normalizer = normalizers.NFKC()
@@ -61,7 +69,34 @@ def make_tokenizers(corpus):
         special_tokens=[("<s>", t.token_to_id("<s>"))])
     t.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(), decoders.Strip(" ", 1, 0)])
     toks["unigram_fallback"] = t
+
+    real = xlmr_spec(root)
+    t = Tokenizer(models.Unigram())
+    t.normalizer = normalizers.Precompiled(base64.b64decode(real["normalizer"]["precompiled_charsmap"])) \
+        if real["normalizer"]["type"] == "Precompiled" else None
+    spec = json.loads(t.to_str())
+    spec["normalizer"] = real["normalizer"]
+    spec["pre_tokenizer"] = real["pre_tokenizer"]
+    t = Tokenizer.from_str(json.dumps(spec))
+    t.train_from_iterator(corpus, trainer=trainers.UnigramTrainer(
+        vocab_size=1500, special_tokens=["<s>", "<pad>", "</s>", "<unk>"], unk_token="<unk>", show_progress=False))
+    t.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>",
+        special_tokens=[("<s>", t.token_to_id("<s>")), ("</s>", t.token_to_id("</s>"))])
+    spec = json.loads(t.to_str())
+    spec["decoder"] = real["decoder"]
+    toks["xlmr_normalizer"] = Tokenizer.from_str(json.dumps(spec))
     return toks
+
+
+def xlmr_spec(root):
+    """The tokenizer.json transformers makes of multilingual-e5-small's sentencepiece model."""
+    from transformers import XLMRobertaTokenizer
+    with tempfile.TemporaryDirectory() as d:
+        shutil.copy(os.path.join(root, "models", "multilingual-e5-small", "sentencepiece.bpe.model"), d)
+        with open(os.path.join(d, "tokenizer_config.json"), "w") as f:
+            json.dump({"tokenizer_class": "XLMRobertaTokenizer"}, f)
+        return json.loads(XLMRobertaTokenizer.from_pretrained(d).backend_tokenizer.to_str())
 
 
 def main():
@@ -71,7 +106,7 @@ def main():
     out_dir = os.path.join(root, "Tests", "TokenizersTests", "Resources", "tokenizer_json")
     os.makedirs(out_dir, exist_ok=True)
     toks = {}
-    for name, tok in make_tokenizers(corpus).items():
+    for name, tok in make_tokenizers(corpus, root).items():
         text = json.dumps(json.loads(tok.to_str()), ensure_ascii=False, indent=None, separators=(",", ":"))
         with open(os.path.join(out_dir, f"{name}.json"), "w", encoding="utf-8") as f:
             f.write(text + "\n")

@@ -222,6 +222,11 @@ struct TokenizerJSONLoader {
         case "Replace":
             return ReplaceNormalizer(pattern: Array(try literalPattern(o, what).unicodeScalars),
                                      content: Array((try string(o, "content", what) ?? "").unicodeScalars))
+        case "Precompiled":
+            guard let encoded = o["precompiled_charsmap"] as? String, let charsmap = Data(base64Encoded: encoded) else {
+                throw malformed("normalizer Precompiled has no base64 precompiled_charsmap")
+            }
+            return try PrecompiledNormalizer(charsmap: charsmap, path: path)
         case "Prepend":
             return PrependNormalizer(prefix: Array((try string(o, "prepend", what) ?? "").unicodeScalars))
         case "NFKD": return DecomposingNormalizer(compatibility: true)
