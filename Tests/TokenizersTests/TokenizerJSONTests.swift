@@ -111,14 +111,16 @@ struct TokenizerJSONTests {
 
     /// Unigram behind Metaspace (XLM-R's shape with NFKC), Unigram with byte fallback behind
     /// Replace and Prepend with the ByteFallback / Fuse / Strip decoders, and XLM-R's real
-    /// Precompiled charsmap and pre-tokenizer before a small Unigram
-    /// (tools/golden/tokenizer_json_unigram.py).
+    /// Precompiled charsmap and pre-tokenizer before a small Unigram, and the Split, Punctuation
+    /// and Digits pre-tokenizers in every behaviour (tools/golden/tokenizer_json_unigram.py).
     @Test func unigramAndMetaspaceMatchTokenizers() throws {
         let golden = try Self.golden("tokenizer_json_unigram_golden.json")
         var tokenizers: [String: TokenizerJSON] = [:]
-        for name in ["unigram", "unigram_fallback", "xlmr_normalizer"] { tokenizers[name] = try Self.load(name) }
+        for name in ["unigram", "unigram_fallback", "xlmr_normalizer", "split_removed", "split_merged", "split_contiguous"] {
+            tokenizers[name] = try Self.load(name)
+        }
         let checked = try Self.check(golden.records, with: tokenizers)
-        #expect(checked > 2000, "the golden file has fewer records than it should")
+        #expect(checked > 4000, "the golden file has fewer records than it should")
     }
 
     /// The tokenizer.json files all-mpnet-base-v2 and all-MiniLM-L6-v2 ship, where tools/setup

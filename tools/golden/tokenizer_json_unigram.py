@@ -19,6 +19,13 @@ Writes Tests/TokenizersTests/Resources/tokenizer_json/NAME.json:
                     nmt_nfkc rules, WhitespaceSplit then Metaspace; a Unigram of 1500 pieces that
                     tokenizers trains behind them (the real 250,002-piece file is 17 MB).
 
+  split_removed, split_merged, split_contiguous
+                    one Unigram (trained behind WhitespaceSplit, Punctuation, Digits) behind three
+                    pre-tokenizer Sequences that use every split behaviour: Split on a String
+                    (Removed; MergedWithNext; Contiguous with invert), Punctuation
+                    (MergedWithPrevious; MergedWithNext; Contiguous; Removed), Digits (individual
+                    or in runs).
+
 and Tests/TokenizersTests/Resources/tokenizer_json_unigram_golden.json (the same record format).
 """
 
@@ -86,6 +93,26 @@ def make_tokenizers(corpus, root):
     spec = json.loads(t.to_str())
     spec["decoder"] = real["decoder"]
     toks["xlmr_normalizer"] = Tokenizer.from_str(json.dumps(spec))
+
+    t = Tokenizer(models.Unigram())
+    t.normalizer = normalizers.NFKC()
+    t.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Punctuation(),
+                                               pre_tokenizers.Digits(individual_digits=True)])
+    t.train_from_iterator(corpus, trainer=trainers.UnigramTrainer(
+        vocab_size=1000, special_tokens=["[CLS]", "[SEP]", "[UNK]"], unk_token="[UNK]", show_progress=False))
+    t.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", t.token_to_id("[CLS]")), ("[SEP]", t.token_to_id("[SEP]"))])
+    trained = json.loads(t.to_str())
+    P = pre_tokenizers
+    for name, pre in (
+            ("split_removed", P.Sequence([P.Split(" ", "removed"), P.Punctuation("merged_with_previous"), P.Digits(False)])),
+            ("split_merged", P.Sequence([P.Split(" ", "merged_with_next"), P.Punctuation("merged_with_next"), P.Digits(True)])),
+            ("split_contiguous", P.Sequence([P.Split("e", "contiguous", invert=True), P.Punctuation("contiguous"),
+                                             P.Split(" ", "isolated"), P.Punctuation("removed")]))):
+        variant = Tokenizer.from_str(json.dumps(trained))
+        variant.pre_tokenizer = pre
+        toks[name] = variant
     return toks
 
 

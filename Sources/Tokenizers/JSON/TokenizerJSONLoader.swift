@@ -181,10 +181,22 @@ struct TokenizerJSONLoader {
         return (value as? Int).map(Double.init)
     }
 
-    /// The `{"String": s}` pattern of Replace; a `{"Regex": r}` one is refused.
-    func literalPattern(_ o: [String: Any], _ what: String) throws -> String {
+    /// A split's behaviour ("Isolated", …).
+    func behavior(_ o: [String: Any], default d: SplitBehavior? = nil) throws -> SplitBehavior {
+        guard let name = try string(o, "behavior", "pre_tokenizer") else {
+            if let d { return d }
+            throw malformed("pre_tokenizer has no behavior")
+        }
+        guard let b = SplitBehavior(rawValue: name) else {
+            throw malformed("pre_tokenizer behavior \"\(name)\" is not Removed, Isolated, MergedWithPrevious, MergedWithNext or Contiguous")
+        }
+        return b
+    }
+
+    /// The `{"String": s}` pattern of Replace or Split; a `{"Regex": r}` one is refused.
+    func literalPattern(_ o: [String: Any], _ what: String, split: Bool = false) throws -> String {
         guard let pattern = o["pattern"] as? [String: Any], pattern.count == 1 else { throw malformed("\(what).pattern is not {\"String\": …}") }
-        if pattern["Regex"] != nil { throw unsupported(what, "Replace with a Regex pattern") }
+        if pattern["Regex"] != nil { throw unsupported(what, "\(split ? "Split" : "Replace") with a Regex pattern") }
         guard let literal = pattern["String"] as? String, !literal.isEmpty else { throw malformed("\(what).pattern is not a non-empty {\"String\": …}") }
         return literal
     }
@@ -255,6 +267,11 @@ struct TokenizerJSONLoader {
         case "BertPreTokenizer": return BertJSONPreTokenizer()
         case "WhitespaceSplit": return WhitespaceSplitPreTokenizer()
         case "Whitespace": return WhitespacePreTokenizer()
+        case "Split":
+            return SplitPreTokenizer(pattern: Array(try literalPattern(o, "pre_tokenizer", split: true).unicodeScalars),
+                                     behavior: try behavior(o), invert: try bool(o, "invert", "pre_tokenizer", default: false))
+        case "Punctuation": return PunctuationPreTokenizer(behavior: try behavior(o, default: .isolated))
+        case "Digits": return DigitsPreTokenizer(individual: try bool(o, "individual_digits", "pre_tokenizer", default: false))
         case "Metaspace":
             let (replacement, prepend) = try metaspace(o, "pre_tokenizer")
             return MetaspacePreTokenizer(replacement: replacement, prepend: prepend, split: try bool(o, "split", "pre_tokenizer", default: true))
