@@ -29,16 +29,12 @@ extension Config {
     /// Throws unless every encoding is one this model can run: 1...maxLength tokens,
     /// ids inside the vocabulary, type ids inside the type vocabulary.
     public func check(_ encodings: [Encoding]) throws {
-        for (i, e) in encodings.enumerated() {
-            guard e.count > 0 else { throw ServingError.empty(input: i) }
-            guard e.count <= maxLength else { throw ServingError.tooLong(input: i, tokens: e.count, limit: maxLength) }
-            if let bad = e.ids.first(where: { $0 < 0 || $0 >= vocabSize }) {
-                throw ServingError.idOutOfRange(input: i, id: bad, vocabularySize: vocabSize)
-            }
-            // architectures without token types (type_vocab_size 0) ignore type ids
-            if typeVocabSize > 0, let bad = e.typeIds.first(where: { $0 < 0 || $0 >= typeVocabSize }) {
-                throw ServingError.typeIdOutOfRange(input: i, typeId: bad, typeVocabularySize: typeVocabSize)
-            }
+        guard let (i, problem) = EncodingProblem.first(in: encodings, config: self, limit: maxLength) else { return }
+        switch problem {
+        case .empty: throw ServingError.empty(input: i)
+        case .tooLong(let tokens): throw ServingError.tooLong(input: i, tokens: tokens, limit: maxLength)
+        case .idOutOfRange(let bad): throw ServingError.idOutOfRange(input: i, id: bad, vocabularySize: vocabSize)
+        case .typeIdOutOfRange(let bad): throw ServingError.typeIdOutOfRange(input: i, typeId: bad, typeVocabularySize: typeVocabSize)
         }
     }
 }
