@@ -241,13 +241,19 @@ def main():
         tok.no_padding()  # their padding (to 128) and truncation are the batcher's business, as in transformers
         tok.no_truncation()
         toks[name] = tok
+    write_golden(root, "tokenizer_json_golden.json", toks, lambda name: jobs_for(name, botchan))
+
+
+def write_golden(root, file_name, toks, jobs):
+    """Every tokenizer's records for its `jobs(name)`, one record a line, into
+    Tests/TokenizersTests/Resources/FILE_NAME."""
     records = []
     for name, tok in toks.items():
-        for text, pair, max_length, strategy in jobs_for(name, botchan):
+        for text, pair, max_length, strategy in jobs(name):
             record = {"tokenizer": name, "text": text, "pair": pair, "max_length": max_length, "strategy": strategy}
             record.update(encode(tok, text, pair, max_length, strategy))
             records.append(record)
-    out = os.path.join(root, "Tests", "TokenizersTests", "Resources", "tokenizer_json_golden.json")
+    out = os.path.join(root, "Tests", "TokenizersTests", "Resources", file_name)
     with open(out, "w", encoding="utf-8") as f:  # one record a line
         dump = lambda value: json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         import tokenizers

@@ -39,7 +39,7 @@ import tempfile
 from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tokenizer_json import BOTCHAN, SENTENCES, encode, jobs_for  # noqa: E402
+from tokenizer_json import BOTCHAN, SENTENCES, jobs_for, write_golden  # noqa: E402
 from wordpiece import read_lines  # noqa: E402
 
 
@@ -138,20 +138,8 @@ def main():
         with open(os.path.join(out_dir, f"{name}.json"), "w", encoding="utf-8") as f:
             f.write(text + "\n")
         toks[name] = Tokenizer.from_str(text)  # the file as written is the reference
-    records = []
-    for name, tok in toks.items():
-        for text, pair, max_length, strategy in jobs_for("roberta", botchan):  # with the truncation jobs
-            record = {"tokenizer": name, "text": text, "pair": pair, "max_length": max_length, "strategy": strategy}
-            record.update(encode(tok, text, pair, max_length, strategy))
-            records.append(record)
-    out = os.path.join(root, "Tests", "TokenizersTests", "Resources", "tokenizer_json_unigram_golden.json")
-    with open(out, "w", encoding="utf-8") as f:
-        dump = lambda value: json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        import tokenizers
-        f.write('{"source":%s,\n"records":[\n' % dump(f"tokenizers {tokenizers.__version__}"))
-        f.write(",\n".join(dump(r) for r in records) + "\n]}\n")
-    print(f"wrote {os.path.relpath(out, root)}: {len(records)} records over {', '.join(toks)}", file=sys.stderr)
-
+    # With the truncation jobs of the byte-level files.
+    write_golden(root, "tokenizer_json_unigram_golden.json", toks, lambda name: jobs_for("roberta", botchan))
 
 if __name__ == "__main__":
     main()
