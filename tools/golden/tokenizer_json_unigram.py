@@ -27,6 +27,8 @@ Writes Tests/TokenizersTests/Resources/tokenizer_json/NAME.json:
                     or in runs).
 
 and Tests/TokenizersTests/Resources/tokenizer_json_unigram_golden.json (the same record format).
+UnigramTrainer is not deterministic between runs (its pieces' scores move in the last digits), so
+each run rewrites the files; the records always come from the files as written in the same run.
 """
 
 import base64
