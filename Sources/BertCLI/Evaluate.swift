@@ -52,6 +52,8 @@ struct Evaluate: ParsableCommand {
             }
             let data = try Dataset(contentsOf: URL(fileURLWithPath: dataset), emptyLabels: task == .multiLabel)
             switch task {
+            case .tokenClassification:
+                throw FinetuneError.invalidOption("bert evaluate --task token-classification is not available yet; tag the data with `bert tag`")
             case .classification: try classification(classifier, data)
             case .regression:
                 let (count, m) = try classifier.evaluateRegression(data, batchSize: batchSize)

@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+@testable import BERT
+
+/// `bert finetune --task token-classification` end to end on the tiny encoder: the output
+/// loads in TokenTagger with the training file's tags as id2label and the trained head;
+/// bad rows are errors naming file and line.
+@Suite(.serialized) struct TokenClassificationFinetuneTests {
+    let directory = try! ModelDirectory(url: Checkout.resources.appendingPathComponent("heads/regression"))
+
+    func scratch() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokcls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    func rows() throws -> String {
+        let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: Checkout.resources.appendingPathComponent("token_classification_finetune_golden.json"))) as! [String: Any]
+        let rows = golden["rows"] as! [[String: Any]]
+        return rows.map { String(data: try! JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]), encoding: .utf8)! }.joined(separator: "\n") + "\n"
+    }
+
+    @Test func outputLoadsInTokenTagger() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let train = dir.appendingPathComponent("train.jsonl")
+        try rows().write(to: train, atomically: true, encoding: .utf8)
+        var o = FinetuneOptions()
+        o.task = .tokenClassification
+        o.epochs = 1
+        o.batchSize = 4
+        o.maxLength = 16
+        o.learningRate = 5e-3
+        let tuner = FineTuner(source: directory, options: o)
+        let output = dir.appendingPathComponent("tagger")
+        let summary = try tuner.run(train: train, output: output)
+        #expect(summary.labels == ["B-LOC", "B-PER", "I-LOC", "I-PER", "O"])
+        #expect(summary.epochs.count == 1 && summary.epochs[0].figures[0].name == "token accuracy")
+        #expect(summary.epochs.allSatisfy { $0.trainLoss.isFinite && $0.validationLoss.isFinite })
+        let tagger = try TokenTagger(directory: ModelDirectory(url: output))
+        #expect(tagger.labels == summary.labels)
+        let tagged = try tagger.tag(["John lives in Berlin ."])
+        #expect(tagged.count == 1 && tagged[0].allSatisfy { summary.labels.contains($0.label) })
+        // The saved head is the trained one (one epoch: the best).
+        do {
+            let saved = try SafetensorsFile(path: output.appendingPathComponent("model.safetensors").path)
+            #expect(try saved.tensor("token_classifier.weight").values == tuner.finalParameters!["token_classifier.weight"]!.value.values)
+            #expect(!saved.names.contains { $0.hasPrefix("pooler.") || $0.hasPrefix("classifier.") })
+        }
+        #expect(!FileManager.default.fileExists(atPath: FineTuner.checkpointURL(for: output).path))
+    }
+
+    @Test(arguments: [
+        ("{\"tokens\": [\"a\", \"b\"], \"tags\": [\"O\"]}", "2 tokens but 1 tags"),
+        ("{\"tokens\": [\"a\"], \"tags\": [3]}", "every tag must be a non-empty string"),
+        ("{\"tokens\": [], \"tags\": []}", "\"tokens\" is empty"),
+        ("{\"text\": \"a b\", \"label\": \"O\"}", "no \"tokens\" list"),
+    ])
+    func badRowNamesFileAndLine(row: String, reason: String) throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let train = dir.appendingPathComponent("train.jsonl")
+        try ("{\"tokens\": [\"John\"], \"tags\": [\"B-PER\"]}\n\n" + row + "\n").write(to: train, atomically: true, encoding: .utf8)
+        do {
+            _ = try TaggedWords(contentsOf: train)
+            Issue.record("no error")
+        } catch let e as DatasetError {
+            #expect(e.description.hasPrefix("\(train.path):3: "), "\(e)")
+            #expect(e.description.contains(reason), "\(e)")
+        }
+    }
+}
