@@ -35,7 +35,7 @@ import Testing
         let output = dir.appendingPathComponent("tagger")
         let summary = try tuner.run(train: train, output: output)
         #expect(summary.labels == ["B-LOC", "B-PER", "I-LOC", "I-PER", "O"])
-        #expect(summary.epochs.count == 1 && summary.epochs[0].figures[0].name == "token accuracy")
+        #expect(summary.epochs.count == 1 && summary.epochs[0].figures.map(\.name) == ["entity F1", "precision", "recall", "token accuracy"])
         #expect(summary.epochs.allSatisfy { $0.trainLoss.isFinite && $0.validationLoss.isFinite })
         let tagger = try TokenTagger(directory: ModelDirectory(url: output))
         #expect(tagger.labels == summary.labels)

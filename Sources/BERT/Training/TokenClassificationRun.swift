@@ -6,7 +6,7 @@ extension FineTuner {
     /// `--task token-classification`: full fine-tuning of `TokenClassifierTraining` on TaggedWords,
     /// the same schedule, epochs, validation split, atomic best epoch and resumable state as
     /// the other tasks. The tag set: the training file's distinct tags by code point. The
-    /// validation figure that picks the best epoch: token accuracy on the labelled tokens.
+    /// validation figure that picks the best epoch: entity F1 (seqeval's, `EntityMetrics`).
     func runTokenClassification(train: URL, validation: URL?, output: URL, resume: Bool) throws -> FinetuneSummary {
         let o = options
         guard !o.freezeEncoder else {
@@ -133,25 +133,38 @@ extension FineTuner {
         return summary(interrupted: false)
     }
 
-    /// The mean loss over labelled tokens and token accuracy on them, dropout off.
+    /// The mean loss over labelled tokens and, on the words' tags as seqeval reads them (each
+    /// word's first sub-token; words cut by --max-length left out on both sides), entity F1,
+    /// precision, recall and token accuracy, dropout off.
     func evaluateTokens(_ model: TokenClassifierTraining, _ indices: [Int]) -> (loss: Double, figures: [Figure]) {
         let L = model.labelCount
-        var (lossSum, labelled, correct) = (0.0, 0, 0)
+        let names = model.head.labels
+        var (lossSum, labelled) = (0.0, 0)
+        var predicted: [[String]] = [], gold: [[String]] = []
         var noRNG: SplitMix64? = nil
         for start in stride(from: 0, to: indices.count, by: 64) {
             let batch = Array(indices[start..<min(start + 64, indices.count)])
             let (loss, logits) = model.run(batch, training: false, rng: &noRNG)
-            let gold = model.labels(batch)
-            let n = gold.filter { $0 != WordEncoding.ignored }.count
-            lossSum += Double(loss) * Double(n)
-            labelled += n
-            for (t, g) in gold.enumerated() where g != WordEncoding.ignored {
-                let row = logits[t * L..<(t + 1) * L]
-                if row.indices.max(by: { row[$0] < row[$1] }) == t * L + g { correct += 1 }
+            var t = 0
+            for e in batch {
+                var p: [String] = [], g: [String] = []
+                for label in model.examples[e].labels {
+                    defer { t += 1 }
+                    guard label != WordEncoding.ignored else { continue }
+                    let row = logits[t * L..<(t + 1) * L]
+                    p.append(names[row.indices.max { row[$0] < row[$1] }! - t * L])
+                    g.append(names[label])
+                }
+                labelled += g.count
+                lossSum += Double(loss) * Double(g.count)  // the batch mean, weighted by this row's share
+                predicted.append(p)
+                gold.append(g)
             }
         }
-        let accuracy = labelled == 0 ? 0 : Double(correct) / Double(labelled)
-        return (lossSum / Double(max(labelled, 1)), [Figure(name: "token accuracy", value: accuracy)])
+        let m = EntityMetrics(predicted: predicted, gold: gold)
+        return (lossSum / Double(max(labelled, 1)),
+                [Figure(name: "entity F1", value: m.f1), Figure(name: "precision", value: m.precision),
+                 Figure(name: "recall", value: m.recall), Figure(name: "token accuracy", value: m.accuracy)])
     }
 }
 
