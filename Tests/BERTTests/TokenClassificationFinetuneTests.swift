@@ -69,4 +69,27 @@ import Testing
             #expect(e.description.contains(reason), "\(e)")
         }
     }
+
+    /// tools/prepare_tagging's articles and negations from real sentences (96 training rows,
+    /// 32 validation): 8 epochs on the tiny random encoder, lr 5e-3, dropout 0.1. The train loss
+    /// falls to under half its first epoch's and validation entity F1 rises from 0 above 0.5
+    /// (0.68 measured).
+    @Test func learnsTaggingFromRealSentences() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var o = FinetuneOptions()
+        o.task = .tokenClassification
+        o.epochs = 8
+        o.batchSize = 16
+        o.maxLength = 32
+        o.learningRate = 5e-3
+        let data = Checkout.resources.appendingPathComponent("tagging")
+        let summary = try FineTuner(source: directory, options: o)
+            .run(train: data.appendingPathComponent("train.jsonl"), validation: data.appendingPathComponent("validation.jsonl"),
+                 output: dir.appendingPathComponent("det"))
+        #expect(summary.labels == ["B-DET", "B-NEG", "O"])
+        #expect(summary.epochs.last!.trainLoss < summary.epochs[0].trainLoss / 2)
+        #expect(summary.epochs[0]["entity F1"]! < 0.1)
+        #expect(summary.best!["entity F1"]! > 0.5, "best entity F1 \(summary.best!["entity F1"]!)")
+    }
 }
