@@ -97,4 +97,29 @@ import Testing
         #expect(summary.epochs[0]["entity F1"]! < 0.1)
         #expect(summary.best!["entity F1"]! > 0.5, "best entity F1 \(summary.best!["entity F1"]!)")
     }
+
+    /// Interrupted after 5 steps and resumed, the run ends at the weights of an uninterrupted one.
+    @Test func resumeReachesTheSameWeights() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let train = dir.appendingPathComponent("train.jsonl")
+        try rows().write(to: train, atomically: true, encoding: .utf8)
+        var o = FinetuneOptions()
+        o.task = .tokenClassification
+        o.epochs = 2
+        o.batchSize = 4
+        o.maxLength = 16
+        o.learningRate = 5e-3
+        let whole = FineTuner(source: directory, options: o)
+        _ = try whole.run(train: train, output: dir.appendingPathComponent("a"))
+        let first = FineTuner(source: directory, options: o)
+        first.haltAfterSteps = 5
+        #expect(try first.run(train: train, output: dir.appendingPathComponent("b")).interrupted)
+        let second = FineTuner(source: directory, options: o)
+        let resumed = try second.run(train: train, output: dir.appendingPathComponent("b"), resume: true)
+        #expect(!resumed.interrupted && resumed.epochs.count == 2)
+        for p in whole.finalParameters!.all {
+            #expect(p.value.values == second.finalParameters![p.name]!.value.values, "\(p.name)")
+        }
+    }
 }
