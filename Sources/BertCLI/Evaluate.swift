@@ -16,7 +16,9 @@ struct Evaluate: ParsableCommand {
         cross-entropy and per-class counts. regression: the labels are numbers; prints the mean \
         squared error, Pearson and Spearman. multi-label: each row's labels are a JSON array, or \
         the label column joined by --label-separator; prints micro-F1, macro-F1 and subset accuracy \
-        at --threshold on each label's sigmoid, and the mean binary cross-entropy. \
+        at --threshold on each label's sigmoid, and the mean binary cross-entropy. token-classification \
+        (the default for a token tagger): JSON Lines {"tokens": [...], "tags": [...]}; prints entity-level \
+        F1, precision and recall as seqeval computes them, and token accuracy. \
         --json prints one JSON object instead.
         """)
 
@@ -24,7 +26,7 @@ struct Evaluate: ParsableCommand {
     var dataset: String
     @OptionGroup var model: ModelOptions
     @OptionGroup var precision: PrecisionOptions
-    @Option(help: "classification, regression or multi-label (default: the model's).")
+    @Option(help: "classification, regression, multi-label or token-classification (default: the model's).")
     var task: FinetuneTask?
     @Option(help: "Multi-label CSV/TSV: what joins a row's labels.")
     var labelSeparator = ","
@@ -44,6 +46,13 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let directory = try model.directory(default: Classify.defaultModel)
+            if task == .tokenClassification || (task == nil && directory.config.runtime.tokenClassifier != nil && directory.config.runtime.classifier == nil) {
+                let tagger = try TokenTagger(directory: directory)
+                let (count, m) = try tagger.evaluate(try TaggedWords(contentsOf: URL(fileURLWithPath: dataset)), batchSize: batchSize)
+                emit(json ? "{\"examples\":\(count),\"entity_f1\":\(m.f1),\"precision\":\(m.precision),\"recall\":\(m.recall),\"token_accuracy\":\(m.accuracy)}"
+                          : String(format: "examples %d  entity F1 %.4f  precision %.4f  recall %.4f  token accuracy %.4f", count, m.f1, m.precision, m.recall, m.accuracy))
+                return
+            }
             let classifier = try TextClassifier(directory: directory, precision: precision.precision)
             let own = FinetuneTask.allCases.first { $0.problem == classifier.head.problem }!
             let task = self.task ?? own
@@ -52,6 +61,8 @@ struct Evaluate: ParsableCommand {
             }
             let data = try Dataset(contentsOf: URL(fileURLWithPath: dataset), emptyLabels: task == .multiLabel)
             switch task {
+            case .tokenClassification:
+                preconditionFailure("handled above")
             case .classification: try classification(classifier, data)
             case .regression:
                 let (count, m) = try classifier.evaluateRegression(data, batchSize: batchSize)

@@ -16,7 +16,11 @@ struct Finetune: ParsableCommand {
         (problem_type regression); validation Spearman picks the best epoch. multi-label: any number \
         of labels per row, a JSON array in JSON Lines or joined by --label-separator in CSV/TSV; a \
         sigmoid and binary cross-entropy per label (problem_type multi_label_classification); \
-        validation micro-F1 at --threshold picks the best epoch.
+        validation micro-F1 at --threshold picks the best epoch. token-classification: JSON Lines \
+        rows {"tokens": [words], "tags": [one string tag per word, IOB]}; each word tokenized on its \
+        own (is_split_into_words), the tag on its first sub-token, cross-entropy over those tokens \
+        (BertForTokenClassification); the tag set is the training file's, by code point; validation \
+        token accuracy picks the best epoch; the output loads in `bert tag` (full fine-tuning only).
 
         Full fine-tuning (the default) trains the whole encoder, the pooler and a new classifier \
         (BertForSequenceClassification, dropout 0.1) with AdamW (betas 0.9/0.999, eps 1e-8, weight \
@@ -38,7 +42,7 @@ struct Finetune: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @Option(help: "Validation data; without it, a seeded 10% of DATASET.")
     var validation: String?
-    @Option(help: "classification, regression or multi-label.")
+    @Option(help: "classification, regression, multi-label or token-classification.")
     var task: FinetuneTask = .classification
     @Option(help: "Multi-label CSV/TSV: what joins a row's labels.")
     var labelSeparator = ","

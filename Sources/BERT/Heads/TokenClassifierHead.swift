@@ -42,3 +42,15 @@ struct TokenClassifierHead {
         if let m = s.mask { TrainingKernels.multiply(dx, by: m.pointer, count: rows * output.inFeatures) }
     }
 }
+
+extension TokenClassifierHead {
+    /// A new head to train: weight normal(0, 0.02) from SplitMix64(seed + 1) (`initialClassifier`,
+    /// as tools/golden/finetune_token_classification.py draws it), bias zero.
+    init(new labels: [String], config c: Config, seed: UInt64, parameters w: WeightScope, dropout p: Float) {
+        self.labels = labels
+        let initial = initialClassifier(labels: labels.count, hidden: c.hiddenSize, seed: seed)
+        output = Linear(weight: w.newParameter("token_classifier.weight", initial.weight),
+                        bias: w.newParameter("token_classifier.bias", initial.bias))
+        dropout = Dropout(p: p)
+    }
+}

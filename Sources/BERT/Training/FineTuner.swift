@@ -106,7 +106,7 @@ public final class FineTuner {
     /// Workers splitting each batch in a fresh run (a resumed run keeps its saved count).
     var workers: Int
     /// The weights at the end of the last run (not only the best epoch's), for tests.
-    private(set) var finalParameters: ParameterSet?
+    var finalParameters: ParameterSet?
 
     public init(source: ModelDirectory, options: FinetuneOptions, context: ExecutionContext? = nil) {
         self.source = source
@@ -144,6 +144,9 @@ public final class FineTuner {
             throw FinetuneError.invalidOption("epochs, batch size and learning rate must be positive and max length at least 2")
         }
         try AtomicDirectory.checkWritable(output)
+        if o.task == .tokenClassification {
+            return try runTokenClassification(train: train, validation: validation, output: output, resume: resume)
+        }
         let checkpoint = Self.checkpointURL(for: output)
 
         // Data: the training rows, and validation rows from a file or a seeded 10% split.

@@ -9,6 +9,9 @@ public enum FinetuneTask: String, Codable, Sendable, CaseIterable {
     case regression
     /// Any number of labels per row: a sigmoid and binary cross-entropy per label.
     case multiLabel = "multi-label"
+    /// A tag per word (JSON Lines {"tokens": [...], "tags": [...]}): a Linear over every token,
+    /// cross-entropy on each word's first sub-token (BertForTokenClassification).
+    case tokenClassification = "token-classification"
 
     /// Hugging Face's problem_type for the head this task trains.
     public var problem: ClassifierHead.Problem {
@@ -16,6 +19,7 @@ public enum FinetuneTask: String, Codable, Sendable, CaseIterable {
         case .classification: return .singleLabel
         case .regression: return .regression
         case .multiLabel: return .multiLabel
+        case .tokenClassification: return .singleLabel
         }
     }
 }
@@ -194,6 +198,8 @@ struct TaskTargets {
                 lists += validationLists
             }
             (labels, classes, values) = (known, nil, lists.flatMap { list in known.map { list.contains($0) ? Float(1) : 0 } })
+        case .tokenClassification:
+            preconditionFailure("token classification reads TaggedWords (FineTuner.runTokenClassification)")
         }
     }
 
@@ -219,6 +225,8 @@ struct TaskTargets {
             let m = MultiLabelMetrics(predicted: predicted, gold: gold, labels: L)
             return [Figure(name: "micro-F1", value: m.microF1), Figure(name: "macro-F1", value: m.macroF1),
                     Figure(name: "subset accuracy", value: m.subsetAccuracy)]
+        case .tokenClassification:
+            preconditionFailure("token classification has its own figures (FineTuner.runTokenClassification)")
         }
     }
 }

@@ -1,0 +1,209 @@
+import Foundation
+import Kernels
+import Tokenizers
+
+extension FineTuner {
+    /// `--task token-classification`: full fine-tuning of `TokenClassifierTraining` on TaggedWords,
+    /// the same schedule, epochs, validation split, atomic best epoch and resumable state as
+    /// the other tasks. The tag set: the training file's distinct tags by code point. The
+    /// validation figure that picks the best epoch: entity F1 (seqeval's, `EntityMetrics`).
+    func runTokenClassification(train: URL, validation: URL?, output: URL, resume: Bool) throws -> FinetuneSummary {
+        let o = options
+        guard !o.freezeEncoder else {
+            throw FinetuneError.invalidOption("--freeze-encoder is not available for --task token-classification yet; fine-tune the whole encoder")
+        }
+        let checkpoint = Self.checkpointURL(for: output)
+        let trainSet = try TaggedWords(contentsOf: train)
+        var dataRNG = SplitMix64(seed: o.seed)
+        var words = trainSet.words, tags = trainSet.tags
+        let trainIndices: [Int], validationIndices: [Int]
+        if let validation {
+            let v = try TaggedWords(contentsOf: validation)
+            let known = Set(trainSet.tags.joined())
+            for (k, row) in v.tags.enumerated() {
+                if let tag = row.first(where: { !known.contains($0) }) {
+                    throw DatasetError.unknownLabel(path: validation.path, line: v.lines[k], label: tag, known: TokenTagSet.ordered(Array(known)))
+                }
+            }
+            trainIndices = Array(0..<trainSet.count)
+            validationIndices = Array(trainSet.count..<trainSet.count + v.count)
+            words += v.words
+            tags += v.tags
+        } else {
+            guard trainSet.count >= 2 else {
+                throw DatasetError.badRow(path: train.path, line: trainSet.lines[0], reason: "one row cannot be split into training and validation; add rows or pass --validation")
+            }
+            var order = Array(0..<trainSet.count)
+            dataRNG.shuffle(&order)
+            let held = Set(order.prefix(max(1, trainSet.count / 10)))
+            validationIndices = Array(order.prefix(held.count))
+            trainIndices = (0..<trainSet.count).filter { !held.contains($0) }
+        }
+        let labels = TokenTagSet.ordered(trainIndices.flatMap { tags[$0] } + (validation == nil ? validationIndices.flatMap { tags[$0] } : []))
+        guard labels.count >= 2 else { throw DatasetError.oneLabel(path: train.path, label: labels.first ?? "") }
+        let id = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, $0.offset) })
+
+        guard let tokenizer = try source.loadTokenizer() as? any TokenDecoding else {
+            throw ModelError.tokenizer(path: source.url.path, reason: "this tokenizer cannot tell its special tokens, which word alignment needs")
+        }
+        let maxLength = min(o.maxLength, source.config.maxPositions)
+        let examples = try words.indices.map { k in
+            try WordEncoding(words: words[k], tags: tags[k].map { id[$0]! }, tokenizer: tokenizer, maxLength: maxLength)
+        }
+        _ = try source.load()
+        let checkpointFile = try SafetensorsFile(path: source.url.appendingPathComponent("model.safetensors").path)
+        let fingerprint = Self.fingerprint(o, train: train, validation: validation, source: source, rows: words.count, labels: labels)
+        var state = State(fingerprint: fingerprint, dataRNG: dataRNG, dropoutRNG: SplitMix64(seed: o.seed &+ 2), workers: workers)
+        var saved: SafetensorsFile?
+        if resume { (state, saved) = try readState(checkpoint, fingerprint: fingerprint) }
+        let model = try TokenClassifierTraining(config: source.config, checkpoint: checkpointFile, labels: labels, seed: o.seed,
+                                                examples: examples, padId: tokenizer.padId, dropout: o.dropout, workers: state.workers ?? 1)
+        if let saved {
+            try loadParameters(from: saved, into: model.parameters)
+            onStatus?("resuming at epoch \(state.epoch + 1), step \(state.step)")
+        }
+        let stepsPerEpoch = (trainIndices.count + o.batchSize - 1) / o.batchSize
+        let optimizer = Optimizer(model.parameters, learningRate: o.effectiveLearningRate,
+                                  schedule: LinearSchedule(totalSteps: o.epochs * stepsPerEpoch), step: state.step)
+        let writer = TokenTaggerDirectoryWriter(
+            source: source, labels: labels,
+            provenance: ["task": o.task.rawValue, "train": train.lastPathComponent, "epochs": o.epochs, "learning_rate": o.effectiveLearningRate,
+                         "batch_size": o.batchSize, "max_length": o.maxLength, "seed": o.seed, "freeze_encoder": false])
+        let started = Date()
+        var stepsHere = 0
+        func summary(interrupted: Bool) -> FinetuneSummary {
+            FinetuneSummary(epochs: state.history, output: output, interrupted: interrupted,
+                            trainRows: trainIndices.count, validationRows: validationIndices.count, labels: labels)
+        }
+        while state.epoch < o.epochs {
+            if state.order.isEmpty {
+                state.order = trainIndices
+                state.dataRNG.shuffle(&state.order)
+                (state.position, state.lossSum, state.lossCount) = (0, 0, 0)
+            }
+            while state.position < stepsPerEpoch {
+                let batch = Array(state.order[state.position * o.batchSize..<min((state.position + 1) * o.batchSize, state.order.count)])
+                var rng: SplitMix64? = o.dropout > 0 ? state.dropoutRNG : nil
+                let (loss, _) = model.run(batch, training: true, rng: &rng)
+                if let rng { state.dropoutRNG = rng }
+                optimizer.apply()
+                state.step = optimizer.step
+                state.position += 1
+                state.lossSum += Double(loss) * Double(batch.count)
+                state.lossCount += batch.count
+                stepsHere += 1
+                onProgress?(FinetuneProgress(epoch: state.epoch + 1, epochs: o.epochs, step: state.position, stepsPerEpoch: stepsPerEpoch,
+                                             loss: state.lossSum / Double(state.lossCount),
+                                             secondsPerStep: Date().timeIntervalSince(started) / Double(stepsHere)))
+                if let n = o.checkpointSteps, n > 0, state.step % n == 0 { try saveState(state, model.parameters, to: checkpoint) }
+                if let halt = haltAfterSteps, state.step >= halt {
+                    try saveState(state, model.parameters, to: checkpoint)
+                    finalParameters = model.parameters
+                    return summary(interrupted: true)
+                }
+            }
+            let (validationLoss, figures) = evaluateTokens(model, validationIndices)
+            let improved = state.bestScore.map { figures[0].value > $0 } ?? true
+            if improved {
+                var tensors = model.parameters.tensors()
+                for name in checkpointFile.names where tensors[name] == nil && !name.hasPrefix("classifier.") && !name.hasPrefix("pooler.") {
+                    tensors[name] = try checkpointFile.tensor(name)
+                }
+                try writer.write(tensors: tensors, to: output)
+                state.bestScore = figures[0].value
+                state.badEpochs = 0
+            } else {
+                state.badEpochs += 1
+            }
+            let report = EpochReport(epoch: state.epoch + 1, trainLoss: state.lossSum / Double(max(state.lossCount, 1)),
+                                     validationLoss: validationLoss, figures: figures, best: improved, seconds: Date().timeIntervalSince(started))
+            state.history.append(report)
+            state.epoch += 1
+            state.order = []
+            state.position = 0
+            onEpoch?(report)
+            if let patience = o.patience, state.badEpochs >= patience, state.epoch < o.epochs {
+                onStatus?("no better validation \(figures[0].name) for \(patience) epoch(s): stopping early")
+                break
+            }
+            if state.epoch < o.epochs { try saveState(state, model.parameters, to: checkpoint) }
+        }
+        try? FileManager.default.removeItem(at: checkpoint)
+        finalParameters = model.parameters
+        return summary(interrupted: false)
+    }
+
+    /// The mean loss over labelled tokens and, on the words' tags as seqeval reads them (each
+    /// word's first sub-token; words cut by --max-length left out on both sides), entity F1,
+    /// precision, recall and token accuracy, dropout off.
+    func evaluateTokens(_ model: TokenClassifierTraining, _ indices: [Int]) -> (loss: Double, figures: [Figure]) {
+        let L = model.labelCount
+        let names = model.head.labels
+        var (lossSum, labelled) = (0.0, 0)
+        var predicted: [[String]] = [], gold: [[String]] = []
+        var noRNG: SplitMix64? = nil
+        for start in stride(from: 0, to: indices.count, by: 64) {
+            let batch = Array(indices[start..<min(start + 64, indices.count)])
+            let (loss, logits) = model.run(batch, training: false, rng: &noRNG)
+            var t = 0
+            for e in batch {
+                var p: [String] = [], g: [String] = []
+                for label in model.examples[e].labels {
+                    defer { t += 1 }
+                    guard label != WordEncoding.ignored else { continue }
+                    let row = logits[t * L..<(t + 1) * L]
+                    p.append(names[row.indices.max { row[$0] < row[$1] }! - t * L])
+                    g.append(names[label])
+                }
+                labelled += g.count
+                lossSum += Double(loss) * Double(g.count)  // the batch mean, weighted by this row's share
+                predicted.append(p)
+                gold.append(g)
+            }
+        }
+        let m = EntityMetrics(predicted: predicted, gold: gold)
+        return (lossSum / Double(max(labelled, 1)),
+                [Figure(name: "entity F1", value: m.f1), Figure(name: "precision", value: m.precision),
+                 Figure(name: "recall", value: m.recall), Figure(name: "token accuracy", value: m.accuracy)])
+    }
+}
+
+/// A fine-tuned token tagger directory: the source's config with id2label, the
+/// *ForTokenClassification architecture and runtime.token_classifier, every tensor, the
+/// tokenizer file copied; `TokenTagger` and `bert tag` load it.
+struct TokenTaggerDirectoryWriter {
+    let source: ModelDirectory
+    let labels: [String]
+    let provenance: [String: Any]
+
+    func write(tensors: [String: Tensor], to url: URL) throws {
+        let sourceConfig = source.url.appendingPathComponent("config.json")
+        guard let data = FileContents.read(sourceConfig.path),
+              var config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw ModelError.missingFile(path: sourceConfig.path)
+        }
+        config["id2label"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { (String($0.offset), $0.element) })
+        config["label2id"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, $0.offset) })
+        config.removeValue(forKey: "problem_type")
+        config["architectures"] = ["\(source.config.architecture.classPrefix(source.config))ForTokenClassification"]
+        var runtime = config["runtime"] as? [String: Any] ?? [:]
+        runtime.removeValue(forKey: "classifier")
+        runtime["token_classifier"] = ["labels": labels.count]
+        runtime["finetune"] = provenance
+        config["runtime"] = runtime
+        let tokenizerFile = source.config.runtime.tokenizer.file
+        do {
+            try AtomicDirectory.write(url) { dir in
+                let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+                try json.write(to: dir.appendingPathComponent("config.json"))
+                try SafetensorsWriter.write(tensors, to: dir.appendingPathComponent("model.safetensors"))
+                try FileManager.default.copyItem(at: source.url.appendingPathComponent(tokenizerFile),
+                                                 to: dir.appendingPathComponent(tokenizerFile))
+            }
+        } catch let error as FinetuneError {
+            throw error
+        } catch {
+            throw FinetuneError.unwritableOutput(path: url.path, reason: "cannot write the new model directory (\(AtomicDirectory.describe(error))); the previous one, if any, is untouched")
+        }
+    }
+}
