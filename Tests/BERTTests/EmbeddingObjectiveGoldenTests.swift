@@ -67,22 +67,28 @@ struct EmbeddingObjectivesGolden: Decodable {
         let batches = stride(from: 0, to: golden.rows.count, by: golden.batchSize).map { Array($0..<$0 + golden.batchSize) }
         var losses: [Double] = []
         var rng: SplitMix64? = nil
+        var gradientError = 0.0
         for step in 0..<golden.steps {
             let b = batches[step % batches.count]
             let targets: Targets = .values(scores.isEmpty ? [] : b.map { scores[$0] }, width: 1)
             let (l, _) = model.run(b, targets: targets, training: true, rng: &rng)
             losses.append(Double(l))
-            if step == 0 { try checkGradients(model, name) }
+            if step == 0 { gradientError = try checkGradients(model, name) }
             let clipNorm = optimizer.apply()
             if step == 0 { #expect(abs(clipNorm - run.clipNormStep1) / run.clipNormStep1 < 1e-4, "\(name) clipped norm") }
         }
         for (k, (ours, theirs)) in zip(losses, run.losses).enumerated() {
             #expect(abs(ours - theirs) / abs(theirs) < 1e-4, "\(name) loss \(k + 1): \(ours) vs \(theirs)")
         }
+        let lossError = zip(losses, run.losses).map { abs($0 - $1) / abs($1) }.max()!
+        print("EmbeddingObjectiveGoldenTests: \(name), \(workers) worker(s): worst loss error \(lossError), worst gradient error \(gradientError)")
     }
 
-    func checkGradients(_ model: EmbeddingTraining, _ name: String) throws {
+    /// The worst relative error of the gradients compared.
+    @discardableResult
+    func checkGradients(_ model: EmbeddingTraining, _ name: String) throws -> Double {
         var compared = 0
+        var worst = 0.0
         for p in model.parameters.all {
             var grad = p.grad.values
             var key = "\(name).grad.\(p.name)"
@@ -97,10 +103,12 @@ struct EmbeddingObjectivesGolden: Decodable {
             } else {
                 let err = relativeError(grad, theirs)
                 #expect(err < 1e-4, "\(key): relative error \(err)")
+                worst = max(worst, err)
             }
             compared += 1
         }
         #expect(compared == 37, "every encoder parameter compared")
+        return worst
     }
 
     /// The loss's dL/de against central finite differences of the loss itself (Double steps
