@@ -62,6 +62,18 @@ extension FinetuneScratch {
         #expect(m.count == 24 && abs(m.spearman / 100 - best["Spearman"]!) < 1e-3, "\(m.spearman) vs \(best["Spearman"]!)")
     }
 
+    /// A classifier checkpoint's encoder trains too; the output is an embedding model without its head.
+    @Test func fromAClassifierTheOutputDropsTheHead() throws {
+        let s = try FinetuneScratch()
+        defer { s.remove() }
+        let output = s.root.appendingPathComponent("e")
+        let source = try ModelDirectory(url: Checkout.resources.appendingPathComponent("heads/regression"))
+        _ = try FineTuner(source: source, options: options(s, nil)).run(train: s.pairsCSV(), output: output)
+        let directory = try ModelDirectory(url: output)
+        #expect(directory.config.runtime.classifier == nil && directory.config.problemType == nil)
+        #expect(try SentenceEmbedder(directory: directory).embed("the cat sat").count == 32)
+    }
+
     @Test func withoutScoresTheFigureIsTheNegatedLoss() throws {
         let s = try FinetuneScratch()
         defer { s.remove() }

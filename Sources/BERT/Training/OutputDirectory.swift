@@ -149,7 +149,12 @@ struct ClassifierDirectoryWriter {
               var config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw ModelError.missingFile(path: sourceConfig.path)
         }
-        if !headless {
+        if headless {  // a classifier source's head fields go: the output is its encoder
+            for key in ["id2label", "label2id", "problem_type", "num_labels"] { config.removeValue(forKey: key) }
+            if source.config.runtime.classifier != nil {
+                config["architectures"] = ["\(source.config.architecture.classPrefix(source.config))Model"]
+            }
+        } else {
         config["id2label"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { (String($0.offset), $0.element) })
         config["label2id"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, $0.offset) })
         config["problem_type"] = problem.rawValue
@@ -158,7 +163,7 @@ struct ClassifierDirectoryWriter {
             config["architectures"] = ["\(source.config.architecture.classPrefix(source.config))ForSequenceClassification"]
         }
         var runtime = config["runtime"] as? [String: Any] ?? [:]
-        if !headless { runtime["classifier"] = ["features": features.rawValue] }
+        if headless { runtime.removeValue(forKey: "classifier") } else { runtime["classifier"] = ["features": features.rawValue] }
         runtime["finetune"] = provenance
         config["runtime"] = runtime
         let tokenizerFile = source.config.runtime.tokenizer.file
