@@ -4,6 +4,14 @@ import Foundation
 
 extension FinetuneTask: ExpressibleByArgument {}
 
+/// What `bert evaluate` scores: a fine-tuning task's head, or `sts`, an embedding model on scored pairs.
+enum EvaluateTask: String, ExpressibleByArgument, CaseIterable {
+    case classification, regression
+    case multiLabel = "multi-label"
+    case tokenClassification = "token-classification"
+    case sts
+}
+
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Score a classifier or regressor on a labelled dataset.",
@@ -19,6 +27,9 @@ struct Evaluate: ParsableCommand {
         at --threshold on each label's sigmoid, and the mean binary cross-entropy. token-classification \
         (the default for a token tagger): JSON Lines {"tokens": [...], "tags": [...]}; prints entity-level \
         F1, precision and recall as seqeval computes them, and token accuracy. \
+        sts: any \
+        embedding model (all-MiniLM-L6-v2, a --task embedding output) on sentence1,sentence2,score \
+        rows; prints Spearman and Pearson x100 of the cosine of the two embeddings against the score. \
         --json prints one JSON object instead.
         """)
 
@@ -26,8 +37,8 @@ struct Evaluate: ParsableCommand {
     var dataset: String
     @OptionGroup var model: ModelOptions
     @OptionGroup var precision: PrecisionOptions
-    @Option(help: "classification, regression, multi-label or token-classification (default: the model's).")
-    var task: FinetuneTask?
+    @Option(help: "classification, regression, multi-label, token-classification (default: the model's) or sts.")
+    var task: EvaluateTask?
     @Option(help: "Multi-label CSV/TSV: what joins a row's labels.")
     var labelSeparator = ","
     @Option(help: "Multi-label: a label is predicted when its sigmoid reaches this.")
@@ -45,6 +56,13 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            if task == .sts {
+                let embedder = try SentenceEmbedder(directory: try model.directory(default: "all-MiniLM-L6-v2"), precision: precision.precision)
+                let m = try embedder.evaluateSTS(try EmbeddingDataset(contentsOf: URL(fileURLWithPath: dataset)), batchSize: batchSize)
+                emit(json ? "{\"examples\":\(m.count),\"spearman\":\(m.spearman),\"pearson\":\(m.pearson)}"
+                          : String(format: "examples %d  Spearman %.2f  Pearson %.2f", m.count, m.spearman, m.pearson))
+                return
+            }
             let directory = try model.directory(default: Classify.defaultModel)
             if task == .tokenClassification || (task == nil && directory.config.runtime.tokenClassifier != nil && directory.config.runtime.classifier == nil) {
                 let tagger = try TokenTagger(directory: directory)
@@ -55,7 +73,7 @@ struct Evaluate: ParsableCommand {
             }
             let classifier = try TextClassifier(directory: directory, precision: precision.precision)
             let own = FinetuneTask.allCases.first { $0.problem == classifier.head.problem }!
-            let task = self.task ?? own
+            let task = self.task.flatMap { FinetuneTask(rawValue: $0.rawValue) } ?? own
             guard task == own else {
                 throw FinetuneError.invalidOption("\(directory.url.path): the model was trained for --task \(own.rawValue) (problem_type \(own.problem.rawValue)), not \(task.rawValue); pass --task \(own.rawValue)")
             }
@@ -68,6 +86,8 @@ struct Evaluate: ParsableCommand {
                 let (count, m) = try classifier.evaluateRegression(data, batchSize: batchSize)
                 emit(json ? "{\"examples\":\(count),\"mse\":\(m.mse),\"pearson\":\(m.pearson),\"spearman\":\(m.spearman)}"
                           : String(format: "examples %d  MSE %.4f  Pearson %.4f  Spearman %.4f", count, m.mse, m.pearson, m.spearman))
+            case .embedding:
+                preconditionFailure("no classifier has the embedding task")
             case .multiLabel:
                 let (count, loss, m) = try classifier.evaluateMultiLabel(data, separator: labelSeparator, threshold: threshold, batchSize: batchSize)
                 emit(json ? "{\"examples\":\(count),\"threshold\":\(threshold),\"micro_f1\":\(m.microF1),\"macro_f1\":\(m.macroF1),\"subset_accuracy\":\(m.subsetAccuracy),\"loss\":\(loss)}"

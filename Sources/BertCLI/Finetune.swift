@@ -20,7 +20,15 @@ struct Finetune: ParsableCommand {
         rows {"tokens": [words], "tags": [one string tag per word, IOB]}; each word tokenized on its \
         own (is_split_into_words), the tag on its first sub-token, cross-entropy over those tokens \
         (BertForTokenClassification); the tag set is the training file's, by code point; validation \
-        token accuracy picks the best epoch; the output loads in `bert tag` (full fine-tuning only).
+        token accuracy picks the best epoch; the output loads in `bert tag` (full fine-tuning only). \
+        embedding: the bi-encoder itself, no head (the model's pooling and normalization, as bert embed embeds); rows anchor,positive \
+        (and optionally negative) train MultipleNegativesRankingLoss (--loss mnrl, the default: \
+        cosine x 20 against every positive and negative of the batch, cross-entropy toward the \
+        row's own positive); rows sentence1,sentence2,score train --loss cosent (CoSENTLoss, scale \
+        20) or --loss cosine (CosineSimilarityLoss: MSE of the cosine against the score, which \
+        should be 0..1: --score-scale 5 divides STS's 0..5 scores by 5). The validation figure is \
+        Spearman of the cosine against the scores when the validation rows have them, else the \
+        negated validation loss; the output is an embedding model for bert embed and bert serve.
 
         Full fine-tuning (the default) trains the whole encoder, the pooler and a new classifier \
         (BertForSequenceClassification, dropout 0.1) with AdamW (betas 0.9/0.999, eps 1e-8, weight \
@@ -42,8 +50,12 @@ struct Finetune: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @Option(help: "Validation data; without it, a seeded 10% of DATASET.")
     var validation: String?
-    @Option(help: "classification, regression, multi-label or token-classification.")
+    @Option(help: "classification, regression, multi-label, token-classification or embedding.")
     var task: FinetuneTask = .classification
+    @Option(help: "--task embedding: mnrl (anchor,positive[,negative] rows), cosent or cosine (sentence1,sentence2,score rows).")
+    var loss: EmbeddingLoss?
+    @Option(help: "--task embedding: divide the scores by this (cosine wants 0..1; 5 for STS's 0..5).")
+    var scoreScale = 1.0
     @Option(help: "Multi-label CSV/TSV: what joins a row's labels.")
     var labelSeparator = ","
     @Option(help: "Multi-label: a label is predicted when its sigmoid reaches this (validation figures).")
@@ -78,12 +90,16 @@ struct Finetune: ParsableCommand {
         if let n = checkpointSteps, n < 1 { throw ValidationError("--checkpoint-steps must be at least 1") }
         guard threshold > 0, threshold < 1 else { throw ValidationError("--threshold must be between 0 and 1") }
         guard !labelSeparator.isEmpty else { throw ValidationError("--label-separator must not be empty") }
+        guard scoreScale > 0, scoreScale.isFinite else { throw ValidationError("--score-scale must be positive") }
+        if task != .embedding, loss != nil || scoreScale != 1 { throw ValidationError("--loss and --score-scale are for --task embedding") }
     }
 
     func run() throws {
         try reportingErrors {
             var options = FinetuneOptions()
             options.task = task
+            options.loss = loss
+            options.scoreScale = scoreScale
             options.labelSeparator = labelSeparator
             options.threshold = threshold
             options.freezeEncoder = freezeEncoder
@@ -119,7 +135,7 @@ struct Finetune: ParsableCommand {
                                         output: URL(fileURLWithPath: output), resume: resume)
             bar.clear()
             if let best = summary.best {
-                let labels = task == .regression ? "" : "; labels \(summary.labels.joined(separator: ", "))"
+                let labels = task == .regression || task == .embedding ? "" : "; labels \(summary.labels.joined(separator: ", "))"
                 FileHandle.standardError.write(Data("bert: wrote \(output) (epoch \(best.epoch), validation \(best.score.name) \(String(format: "%.4f", best.score.value))\(labels))\n".utf8))
             }
         }
@@ -151,3 +167,4 @@ final class ProgressBar {
         shown = false
     }
 }
+extension EmbeddingLoss: ExpressibleByArgument {}

@@ -51,6 +51,34 @@ struct TaskCommandTests {
     }
 
     /// The vectors in the .npy, row by row, are sentence-transformers' over the same windows.
+    /// `bert finetune --task embedding` then `bert evaluate --task sts` on its output: the
+    /// evaluation's Spearman (x100) is the best epoch's validation Spearman on the same rows,
+    /// and `bert embed` loads the output; scored rows without --loss are a one-line error.
+    @Test func finetuneEmbeddingThenEvaluateSTS() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let pairs = dir.appendingPathComponent("pairs.csv"), scored = dir.appendingPathComponent("sts.tsv")
+        try "anchor,positive\nthe cat sat,a cat on the mat\nthe dog ran,a dog in the park\nbirds fly,a bird in the sky\nfish swim,a fish in the sea\n"
+            .write(to: pairs, atomically: true, encoding: .utf8)
+        try "sentence1\tsentence2\tscore\nthe cat sat\ta cat on the mat\t5\nthe dog ran\ta bird in the sky\t1\nfish swim\ta fish in the sea\t4\nbirds fly\tthe cat sat\t0\n"
+            .write(to: scored, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("out"), log = dir.appendingPathComponent("log.jsonl")
+        let tiny = "Tests/BERTTests/Resources/heads/regression"
+        let f = try TokenizeCommandTests.run(["finetune", pairs.path, "--task", "embedding", "--model", tiny, "--output", out.path,
+                                              "--validation", scored.path, "--epochs", "1", "--batch-size", "2", "--json-log", log.path])
+        #expect(f.status == 0, "\(f.stderr)")
+        let epoch = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: log)) as? [String: Any])
+        let e = try TokenizeCommandTests.run(["evaluate", scored.path, "--model", out.path, "--task", "sts", "--json"])
+        #expect(e.status == 0, "\(e.stderr)")
+        let m = try #require(try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: Any])
+        #expect(m["examples"] as? Int == 4)
+        #expect(abs((m["spearman"] as? Double ?? .nan) - 100 * (epoch["spearman"] as? Double ?? .nan)) < 1e-3, "\(m) vs \(epoch)")
+        #expect(try TokenizeCommandTests.run(["embed", "--model", out.path, "the cat"]).status == 0)
+        let bad = try TokenizeCommandTests.run(["finetune", scored.path, "--task", "embedding", "--model", tiny, "--output", dir.appendingPathComponent("x").path])
+        #expect(bad.status != 0 && bad.stderr.contains("pass --loss cosent or --loss cosine") && bad.stderr.split(separator: "\n").count == 1)
+    }
+
     @Test func embedStrideToNPY() throws {
         guard FileManager.default.fileExists(atPath: TokenizeCommandTests.root.appendingPathComponent("models/all-MiniLM-L6-v2/config.json").path) else {
             Issue.record("models/all-MiniLM-L6-v2 is missing: run tools/setup first")

@@ -26,6 +26,12 @@ public struct FinetuneOptions: Codable, Sendable, Equatable {
     /// Save the training state every this many steps too (it is always saved after each epoch).
     public var checkpointSteps: Int?
     public var dropout: Float = 0.1
+    /// --task embedding: the loss (nil: MultipleNegativesRankingLoss for anchor/positive rows;
+    /// scored rows must name cosent or cosine).
+    public var loss: EmbeddingLoss?
+    /// --task embedding: scores are divided by this before training and validation
+    /// (CosineSimilarityLoss wants 0…1: pass 5 for STS's 0…5 scores).
+    public var scoreScale = 1.0
 
     public init() {}
 
@@ -149,6 +155,8 @@ public final class FineTuner {
         }
         let checkpoint = Self.checkpointURL(for: output)
 
+        if o.task == .embedding { return try runEmbedding(train: train, validation: validation, output: output, resume: resume) }
+
         // Data: the training rows, and validation rows from a file or a seeded 10% split.
         let trainSet = try Dataset(contentsOf: train, emptyLabels: o.task == .multiLabel)
         var dataRNG = SplitMix64(seed: o.seed)
@@ -216,14 +224,25 @@ public final class FineTuner {
             onStatus?("resuming at epoch \(state.epoch + 1), step \(state.step)")
         }
 
-        let stepsPerEpoch = (trainIndices.count + o.batchSize - 1) / o.batchSize
-        let schedule = LinearSchedule(totalSteps: o.epochs * stepsPerEpoch)
-        let optimizer = Optimizer(model.parameters, learningRate: o.effectiveLearningRate, schedule: schedule, step: state.step)
         let writer = ClassifierDirectoryWriter(
             source: source, labels: labels, features: features, problem: problem,
             provenance: ["task": o.task.rawValue, "train": train.lastPathComponent, "epochs": o.epochs, "learning_rate": o.effectiveLearningRate,
                          "batch_size": o.batchSize, "max_length": o.maxLength, "seed": o.seed,
                          "freeze_encoder": o.freezeEncoder])
+        return try trainEpochs(model, targets: targets, encodings: encodings, trainIndices: trainIndices, validationIndices: validationIndices,
+                         state: state, writer: { try writer.write(tensors: self.outputTensors(model, checkpointFile), to: output) },
+                         output: output, checkpoint: checkpoint, labels: labels)
+    }
+
+    /// The epochs of a run from `state`: steps, validation, the best epoch written by `writer`,
+    /// the training state saved after each epoch; any task.
+    func trainEpochs(_ model: TrainableClassifier, targets: TaskTargets, encodings: [Encoding], trainIndices: [Int], validationIndices: [Int],
+               state initial: State, writer: () throws -> Void, output: URL, checkpoint: URL, labels: [String]) throws -> FinetuneSummary {
+        let o = options
+        var state = initial
+        let stepsPerEpoch = (trainIndices.count + o.batchSize - 1) / o.batchSize
+        let schedule = LinearSchedule(totalSteps: o.epochs * stepsPerEpoch)
+        let optimizer = Optimizer(model.parameters, learningRate: o.effectiveLearningRate, schedule: schedule, step: state.step)
         let started = Date()
         var stepsHere = 0
         func summary(interrupted: Bool) -> FinetuneSummary {
@@ -261,7 +280,7 @@ public final class FineTuner {
             let (validationLoss, figures) = evaluate(model, validationIndices, targets: targets, encodings: encodings)
             let improved = state.bestScore.map { figures[0].value > $0 } ?? true
             if improved {
-                try writer.write(tensors: outputTensors(model, checkpointFile), to: output)
+                try writer()
                 state.bestScore = figures[0].value
                 state.badEpochs = 0
             } else {
@@ -285,6 +304,70 @@ public final class FineTuner {
         return summary(interrupted: false)
     }
 
+    /// --task embedding: the rows of `EmbeddingDataset`s (a seeded 10% held out without
+    /// `validation`), the bi-encoder trained by `EmbeddingTraining`, an embedding model written.
+    func runEmbedding(train: URL, validation: URL?, output: URL, resume: Bool) throws -> FinetuneSummary {
+        let o = options
+        guard o.scoreScale > 0, o.scoreScale.isFinite else { throw FinetuneError.invalidOption("--score-scale must be positive") }
+        guard !o.freezeEncoder else { throw FinetuneError.invalidOption("--task embedding trains the encoder itself; drop --freeze-encoder") }
+        let checkpoint = Self.checkpointURL(for: output)
+        let trainSet = try EmbeddingDataset(contentsOf: train)
+        let loss = o.loss ?? .multipleNegatives
+        if loss.scored != (trainSet.scores != nil) {
+            throw FinetuneError.invalidOption(loss.scored
+                ? "\(train.path): --loss \(loss.rawValue) trains on sentence1,sentence2,score rows; this file has anchor,positive rows (use --loss mnrl)"
+                : "\(train.path): the rows are sentence1,sentence2,score; pass --loss cosent or --loss cosine (mnrl trains on anchor,positive[,negative])")
+        }
+        let K = trainSet.columns
+        var rows = trainSet.texts, scores = trainSet.scores ?? Array(repeating: 0, count: trainSet.count)
+        var dataRNG = SplitMix64(seed: o.seed)
+        let trainIndices: [Int], validationIndices: [Int]
+        var scored = trainSet.scores != nil
+        if let validation {
+            let v = try EmbeddingDataset(contentsOf: validation)
+            // Missing columns repeat the second text (a scored validation file of a triplet run).
+            rows += v.texts.map { r in (0..<K).map { $0 < r.count ? r[$0] : r[1] } }
+            scores += v.scores ?? Array(repeating: 0, count: v.count)
+            scored = v.scores != nil
+            trainIndices = Array(0..<trainSet.count)
+            validationIndices = Array(trainSet.count..<rows.count)
+        } else {
+            guard trainSet.count >= 2 else {
+                throw DatasetError.badRow(path: train.path, line: trainSet.lines[0], reason: "one row cannot be split into training and validation; add rows or pass --validation")
+            }
+            var order = Array(0..<trainSet.count)
+            dataRNG.shuffle(&order)
+            let held = Set(order.prefix(max(1, trainSet.count / 10)))
+            validationIndices = Array(order.prefix(held.count))
+            trainIndices = (0..<trainSet.count).filter { !held.contains($0) }
+        }
+        let targets = TaskTargets(embedding: scores.map { Float($0 / o.scoreScale) }, scored: scored)
+
+        let tokenizer = try source.loadTokenizer()
+        let maxLength = min(o.maxLength, source.config.maxPositions)
+        let encodings = try rows.flatMap { row in try row.map { try tokenizer.encode($0, maxLength: maxLength) } }  // row·K + column
+        _ = try source.load()
+        let checkpointFile = try SafetensorsFile(path: source.url.appendingPathComponent("model.safetensors").path)
+        let fingerprint = Self.fingerprint(o, train: train, validation: validation, source: source, rows: rows.count, labels: [loss.rawValue])
+        var state = State(fingerprint: fingerprint, dataRNG: dataRNG, dropoutRNG: SplitMix64(seed: o.seed &+ 2), workers: workers)
+        var saved: SafetensorsFile?
+        if resume { (state, saved) = try readState(checkpoint, fingerprint: fingerprint) }
+        let model = try EmbeddingTraining(config: source.config, checkpoint: checkpointFile, loss: loss, columns: K, encodings: encodings,
+                                          padId: tokenizer.padId, dropout: o.dropout, workers: state.workers ?? 1)
+        if let saved {
+            try loadParameters(from: saved, into: model.parameters)
+            onStatus?("resuming at epoch \(state.epoch + 1), step \(state.step)")
+        }
+        let writer = ClassifierDirectoryWriter(
+            source: source, labels: [], features: .embedding, problem: .regression,
+            provenance: ["task": o.task.rawValue, "loss": loss.rawValue, "score_scale": o.scoreScale, "train": train.lastPathComponent,
+                         "epochs": o.epochs, "learning_rate": o.effectiveLearningRate, "batch_size": o.batchSize,
+                         "max_length": o.maxLength, "seed": o.seed], headless: true)
+        return try trainEpochs(model, targets: targets, encodings: encodings, trainIndices: trainIndices, validationIndices: validationIndices,
+                              state: state, writer: { try writer.write(tensors: self.outputTensors(model, checkpointFile), to: output) },
+                              output: output, checkpoint: checkpoint, labels: [])
+    }
+
     /// The mean loss and the task's figures over `indices`, dropout off, in batches of similar length.
     func evaluate(_ model: TrainableClassifier, _ indices: [Int], targets: TaskTargets, encodings: [Encoding])
         -> (loss: Double, figures: [Figure]) {
@@ -299,8 +382,9 @@ public final class FineTuner {
             total += Double(loss) * Double(batch.count)
             for (b, e) in batch.enumerated() { logits[e] = out[b * L..<(b + 1) * L] }
         }
+        let loss = total / Double(max(indices.count, 1))
         let figures = targets.figures(logits: indices.map { Array(logits[$0]!) }, of: indices, threshold: options.threshold)
-        return (total / Double(max(indices.count, 1)), figures)
+        return (loss, figures.isEmpty ? [Figure(name: "negated loss", value: -loss)] : figures)
     }
 
     /// Every tensor of the output checkpoint: the trained ones, and for a frozen encoder

@@ -12,12 +12,14 @@ public enum FinetuneTask: String, Codable, Sendable, CaseIterable {
     /// A tag per word (JSON Lines {"tokens": [...], "tags": [...]}): a Linear over every token,
     /// cross-entropy on each word's first sub-token (BertForTokenClassification).
     case tokenClassification = "token-classification"
+    /// The bi-encoder itself, no head: an `EmbeddingLoss` on its sentence embeddings.
+    case embedding
 
     /// Hugging Face's problem_type for the head this task trains.
     public var problem: ClassifierHead.Problem {
         switch self {
         case .classification: return .singleLabel
-        case .regression: return .regression
+        case .regression, .embedding: return .regression
         case .multiLabel: return .multiLabel
         case .tokenClassification: return .singleLabel
         }
@@ -166,9 +168,19 @@ struct TaskTargets {
     private let classes: [Int]?
     private let values: [Float]?
 
+    /// An embedding task's: each row's score (divided by --score-scale), 0 for rows without one.
+    init(embedding values: [Float], scored: Bool) {
+        (task, labels, classes, self.values, hasScores) = (.embedding, ["LABEL_0"], nil, values, scored)
+    }
+
+    /// Embedding: whether the validation rows have scores (else the figure is the negated loss).
+    private var hasScores = false
+
     init(_ o: FinetuneOptions, train: Dataset, validation: Dataset?) throws {
         task = o.task
         switch o.task {
+        case .embedding:
+            preconditionFailure("an embedding task's targets are its rows' scores (init(embedding:))")
         case .classification:
             let given = try train.singleLabels() + (validation?.singleLabels() ?? [])
             let known = train.labelSet
@@ -217,6 +229,10 @@ struct TaskTargets {
             let m = Metrics(predictions: predictions, gold: examples.map { classes![$0] }, classes: L)
             return [Figure(name: "accuracy", value: m.accuracy), Figure(name: "macro-F1", value: m.macroF1)]
         case .regression:
+            let m = RegressionMetrics(predictions: logits.map { Double($0[0]) }, gold: examples.map { Double(values![$0]) })
+            return [Figure(name: "Spearman", value: m.spearman), Figure(name: "Pearson", value: m.pearson)]
+        case .embedding:  // the logits are each row's cosine
+            guard hasScores else { return [] }
             let m = RegressionMetrics(predictions: logits.map { Double($0[0]) }, gold: examples.map { Double(values![$0]) })
             return [Figure(name: "Spearman", value: m.spearman), Figure(name: "Pearson", value: m.pearson)]
         case .multiLabel:

@@ -140,6 +140,8 @@ struct ClassifierDirectoryWriter {
     let features: ClassifierHead.Features
     let problem: ClassifierHead.Problem
     let provenance: [String: Any]
+    /// An embedding model (--task embedding): the source's config as it is, no head fields.
+    var headless = false
 
     func write(tensors: [String: Tensor], to url: URL) throws {
         let sourceConfig = source.url.appendingPathComponent("config.json")
@@ -147,14 +149,21 @@ struct ClassifierDirectoryWriter {
               var config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw ModelError.missingFile(path: sourceConfig.path)
         }
+        if headless {  // a classifier source's head fields go: the output is its encoder
+            for key in ["id2label", "label2id", "problem_type", "num_labels"] { config.removeValue(forKey: key) }
+            if source.config.runtime.classifier != nil {
+                config["architectures"] = ["\(source.config.architecture.classPrefix(source.config))Model"]
+            }
+        } else {
         config["id2label"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { (String($0.offset), $0.element) })
         config["label2id"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, $0.offset) })
         config["problem_type"] = problem.rawValue
-        if features != .embedding {
+        }
+        if features != .embedding && !headless {
             config["architectures"] = ["\(source.config.architecture.classPrefix(source.config))ForSequenceClassification"]
         }
         var runtime = config["runtime"] as? [String: Any] ?? [:]
-        runtime["classifier"] = ["features": features.rawValue]
+        if headless { runtime.removeValue(forKey: "classifier") } else { runtime["classifier"] = ["features": features.rawValue] }
         runtime["finetune"] = provenance
         config["runtime"] = runtime
         let tokenizerFile = source.config.runtime.tokenizer.file
