@@ -10,6 +10,7 @@ enum EvaluateTask: String, ExpressibleByArgument, CaseIterable {
     case multiLabel = "multi-label"
     case tokenClassification = "token-classification"
     case sts
+    case mlm
 }
 
 struct Evaluate: ParsableCommand {
@@ -30,6 +31,9 @@ struct Evaluate: ParsableCommand {
         sts: any \
         embedding model (all-MiniLM-L6-v2, a --task embedding output) on sentence1,sentence2,score \
         rows; prints Spearman and Pearson x100 of the cosine of the two embeddings against the score. \
+        mlm: a model with a masked-LM head on raw text, one document per line; masks it as bert \
+        finetune --task mlm masks its validation lines (--seed, --mask-probability, --whole-word-mask) \
+        and prints the masked tokens, their mean cross-entropy and its perplexity. \
         --json prints one JSON object instead.
         """)
 
@@ -37,8 +41,16 @@ struct Evaluate: ParsableCommand {
     var dataset: String
     @OptionGroup var model: ModelOptions
     @OptionGroup var precision: PrecisionOptions
-    @Option(help: "classification, regression, multi-label, token-classification (default: the model's) or sts.")
+    @Option(help: "classification, regression, multi-label, token-classification (default: the model's), sts or mlm.")
     var task: EvaluateTask?
+    @Option(help: "--task mlm: the seed of the masks (a finetune run's --seed masks its validation file the same).")
+    var seed: UInt64 = 42
+    @Option(help: "--task mlm: the share of tokens (or words) masked.")
+    var maskProbability = 0.15
+    @Flag(help: "--task mlm: mask whole words.")
+    var wholeWordMask = false
+    @Option(help: "--task mlm: maximum tokens per line, special tokens included (default: the model's).")
+    var maxLength: Int?
     @Option(help: "Multi-label CSV/TSV: what joins a row's labels.")
     var labelSeparator = ","
     @Option(help: "Multi-label: a label is predicted when its sigmoid reaches this.")
@@ -52,6 +64,8 @@ struct Evaluate: ParsableCommand {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         guard threshold > 0, threshold < 1 else { throw ValidationError("--threshold must be between 0 and 1") }
         guard !labelSeparator.isEmpty else { throw ValidationError("--label-separator must not be empty") }
+        guard maskProbability > 0, maskProbability < 1 else { throw ValidationError("--mask-probability must be between 0 and 1") }
+        if let m = maxLength, m < 2 { throw ValidationError("--max-length must be at least 2") }
     }
 
     func run() throws {
@@ -61,6 +75,13 @@ struct Evaluate: ParsableCommand {
                 let m = try embedder.evaluateSTS(try EmbeddingDataset(contentsOf: URL(fileURLWithPath: dataset)), batchSize: batchSize)
                 emit(json ? "{\"examples\":\(m.count),\"spearman\":\(m.spearman),\"pearson\":\(m.pearson)}"
                           : String(format: "examples %d  Spearman %.2f  Pearson %.2f", m.count, m.spearman, m.pearson))
+                return
+            }
+            if task == .mlm {
+                let m = try MaskedLMMetrics(directory: try model.directory(default: FillMask.defaultModel), data: try TextLines(contentsOf: URL(fileURLWithPath: dataset)),
+                                            seed: seed, maskProbability: maskProbability, wholeWords: wholeWordMask, maxLength: maxLength)
+                emit(json ? "{\"masked_tokens\":\(m.maskedTokens),\"loss\":\(m.loss),\"perplexity\":\(m.perplexity)}"
+                          : String(format: "masked tokens %d  loss %.4f  perplexity %.4f", m.maskedTokens, m.loss, m.perplexity))
                 return
             }
             let directory = try model.directory(default: Classify.defaultModel)
@@ -86,8 +107,8 @@ struct Evaluate: ParsableCommand {
                 let (count, m) = try classifier.evaluateRegression(data, batchSize: batchSize)
                 emit(json ? "{\"examples\":\(count),\"mse\":\(m.mse),\"pearson\":\(m.pearson),\"spearman\":\(m.spearman)}"
                           : String(format: "examples %d  MSE %.4f  Pearson %.4f  Spearman %.4f", count, m.mse, m.pearson, m.spearman))
-            case .embedding:
-                preconditionFailure("no classifier has the embedding task")
+            case .embedding, .mlm:
+                preconditionFailure("no classifier has the embedding or mlm task")
             case .multiLabel:
                 let (count, loss, m) = try classifier.evaluateMultiLabel(data, separator: labelSeparator, threshold: threshold, batchSize: batchSize)
                 emit(json ? "{\"examples\":\(count),\"threshold\":\(threshold),\"micro_f1\":\(m.microF1),\"macro_f1\":\(m.macroF1),\"subset_accuracy\":\(m.subsetAccuracy),\"loss\":\(loss)}"

@@ -20,7 +20,7 @@ struct Finetune: ParsableCommand {
         rows {"tokens": [words], "tags": [one string tag per word, IOB]}; each word tokenized on its \
         own (is_split_into_words), the tag on its first sub-token, cross-entropy over those tokens \
         (BertForTokenClassification); the tag set is the training file's, by code point; validation \
-        token accuracy picks the best epoch; the output loads in `bert tag` (full fine-tuning only). \
+        entity F1 (seqeval's) picks the best epoch; the output loads in `bert tag` (full fine-tuning only). \
         embedding: the bi-encoder itself, no head (the model's pooling and normalization, as bert embed embeds); rows anchor,positive \
         (and optionally negative) train MultipleNegativesRankingLoss (--loss mnrl, the default: \
         cosine x 20 against every positive and negative of the batch, cross-entropy toward the \
@@ -28,7 +28,15 @@ struct Finetune: ParsableCommand {
         20) or --loss cosine (CosineSimilarityLoss: MSE of the cosine against the score, which \
         should be 0..1: --score-scale 5 divides STS's 0..5 scores by 5). The validation figure is \
         Spearman of the cosine against the scores when the validation rows have them, else the \
-        negated validation loss; the output is an embedding model for bert embed and bert serve.
+        negated validation loss; the output is an embedding model for bert embed and bert serve. \
+        mlm: continued masked-LM pre-training on raw text, one document per line (a .txt file; blank \
+        lines skipped): BERT's masking (--mask-probability of the tokens, 15% by default, or of the \
+        words with --whole-word-mask; of those 80% become the mask token, 10% a random token, 10% stay), \
+        drawn anew each epoch; cross-entropy over the masked tokens (BertForMaskedLM). A model without \
+        a masked-LM head (all-MiniLM-L6-v2) gets a new one tied to its word embeddings. The validation \
+        lines are masked once, the same each epoch; the lowest validation loss picks the best epoch and \
+        perplexity is shown beside it. The output keeps the head: bert fill-mask, bert embed and a later \
+        bert finetune --model load it; bert evaluate --task mlm --seed S scores held-out text as the run did.
 
         Full fine-tuning (the default) trains the whole encoder, the pooler and a new classifier \
         (BertForSequenceClassification, dropout 0.1) with AdamW (betas 0.9/0.999, eps 1e-8, weight \
@@ -50,12 +58,16 @@ struct Finetune: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @Option(help: "Validation data; without it, a seeded 10% of DATASET.")
     var validation: String?
-    @Option(help: "classification, regression, multi-label, token-classification or embedding.")
+    @Option(help: "classification, regression, multi-label, token-classification, embedding or mlm.")
     var task: FinetuneTask = .classification
     @Option(help: "--task embedding: mnrl (anchor,positive[,negative] rows), cosent or cosine (sentence1,sentence2,score rows).")
     var loss: EmbeddingLoss?
     @Option(help: "--task embedding: divide the scores by this (cosine wants 0..1; 5 for STS's 0..5).")
     var scoreScale = 1.0
+    @Option(help: "--task mlm: the share of tokens (or words) chosen for the loss.")
+    var maskProbability = 0.15
+    @Flag(help: "--task mlm: mask whole words (every sub-token of a chosen word).")
+    var wholeWordMask = false
     @Option(help: "Multi-label CSV/TSV: what joins a row's labels.")
     var labelSeparator = ","
     @Option(help: "Multi-label: a label is predicted when its sigmoid reaches this (validation figures).")
@@ -92,6 +104,8 @@ struct Finetune: ParsableCommand {
         guard !labelSeparator.isEmpty else { throw ValidationError("--label-separator must not be empty") }
         guard scoreScale > 0, scoreScale.isFinite else { throw ValidationError("--score-scale must be positive") }
         if task != .embedding, loss != nil || scoreScale != 1 { throw ValidationError("--loss and --score-scale are for --task embedding") }
+        guard maskProbability > 0, maskProbability < 1 else { throw ValidationError("--mask-probability must be between 0 and 1") }
+        if task != .mlm, maskProbability != 0.15 || wholeWordMask { throw ValidationError("--mask-probability and --whole-word-mask are for --task mlm") }
     }
 
     func run() throws {
@@ -100,6 +114,8 @@ struct Finetune: ParsableCommand {
             options.task = task
             options.loss = loss
             options.scoreScale = scoreScale
+            options.maskProbability = maskProbability
+            options.wholeWordMask = wholeWordMask
             options.labelSeparator = labelSeparator
             options.threshold = threshold
             options.freezeEncoder = freezeEncoder
@@ -135,7 +151,7 @@ struct Finetune: ParsableCommand {
                                         output: URL(fileURLWithPath: output), resume: resume)
             bar.clear()
             if let best = summary.best {
-                let labels = task == .regression || task == .embedding ? "" : "; labels \(summary.labels.joined(separator: ", "))"
+                let labels = task == .regression || task == .embedding || task == .mlm ? "" : "; labels \(summary.labels.joined(separator: ", "))"
                 FileHandle.standardError.write(Data("bert: wrote \(output) (epoch \(best.epoch), validation \(best.score.name) \(String(format: "%.4f", best.score.value))\(labels))\n".utf8))
             }
         }

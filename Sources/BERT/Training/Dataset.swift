@@ -135,7 +135,7 @@ public struct Dataset: Sendable {
     private mutating func readJSONLines(_ text: String) throws {
         let path = url.path
         var sawPair = false
-        for (k, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (k, raw) in TextLines.split(text).enumerated() {
             let line = k + 1
             if raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { continue }
             guard let object = (try? JSONSerialization.jsonObject(with: Data(raw.utf8))) as? [String: Any] else {

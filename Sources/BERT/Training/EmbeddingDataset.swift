@@ -44,7 +44,7 @@ public struct EmbeddingDataset: Sendable {
             }
         case "jsonl", "ndjson", "json":
             var layout: ([String], Bool)?
-            for (k, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            for (k, raw) in TextLines.split(text).enumerated() {
                 if raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { continue }
                 guard let object = (try? JSONSerialization.jsonObject(with: Data(raw.utf8))) as? [String: Any] else {
                     throw DatasetError.badRow(path: path, line: k + 1, reason: "not a JSON object")

@@ -32,6 +32,10 @@ public struct FinetuneOptions: Codable, Sendable, Equatable {
     /// --task embedding: scores are divided by this before training and validation
     /// (CosineSimilarityLoss wants 0…1: pass 5 for STS's 0…5 scores).
     public var scoreScale = 1.0
+    /// --task mlm: the share of tokens chosen for the masked-LM loss (BERT's 15%).
+    public var maskProbability = 0.15
+    /// --task mlm: choose whole words (every sub-token of a chosen word), not single tokens.
+    public var wholeWordMask = false
 
     public init() {}
 
@@ -84,6 +88,18 @@ public struct FinetuneSummary: Sendable {
     public let trainRows: Int, validationRows: Int
     public let labels: [String]
     public var best: EpochReport? { epochs.last { $0.best } }
+}
+
+/// What `FineTuner.trainEpochs` drives for a task: one step on a batch of example indices
+/// (the batch's mean loss, gradients accumulated; `epoch` 0-based; dropout from `rng`, nil
+/// without dropout), the validation loss and figures (the first picks the best epoch), and
+/// the writing of the best epoch's model directory.
+struct EpochWork {
+    let parameters: ParameterSet
+    let dropout: Bool
+    let step: (_ batch: [Int], _ epoch: Int, _ rng: inout SplitMix64?) -> Float
+    let validate: () -> (loss: Double, figures: [Figure])
+    let write: () throws -> Void
 }
 
 /// Fine-tunes a classifier on a labelled dataset and writes a model directory that
@@ -156,6 +172,7 @@ public final class FineTuner {
         let checkpoint = Self.checkpointURL(for: output)
 
         if o.task == .embedding { return try runEmbedding(train: train, validation: validation, output: output, resume: resume) }
+        if o.task == .mlm { return try runMaskedLM(train: train, validation: validation, output: output, resume: resume) }
 
         // Data: the training rows, and validation rows from a file or a seeded 10% split.
         let trainSet = try Dataset(contentsOf: train, emptyLabels: o.task == .multiLabel)
@@ -229,25 +246,27 @@ public final class FineTuner {
             provenance: ["task": o.task.rawValue, "train": train.lastPathComponent, "epochs": o.epochs, "learning_rate": o.effectiveLearningRate,
                          "batch_size": o.batchSize, "max_length": o.maxLength, "seed": o.seed,
                          "freeze_encoder": o.freezeEncoder])
-        return try trainEpochs(model, targets: targets, encodings: encodings, trainIndices: trainIndices, validationIndices: validationIndices,
-                         state: state, writer: { try writer.write(tensors: self.outputTensors(model, checkpointFile), to: output) },
-                         output: output, checkpoint: checkpoint, labels: labels)
+        let work = work(model, targets: targets, encodings: encodings, validationIndices: validationIndices,
+                        write: { try writer.write(tensors: self.outputTensors(model, checkpointFile), to: output) })
+        return try trainEpochs(work, trainIndices: trainIndices, validationRows: validationIndices.count, state: state,
+                               output: output, checkpoint: checkpoint, labels: labels)
     }
 
-    /// The epochs of a run from `state`: steps, validation, the best epoch written by `writer`,
-    /// the training state saved after each epoch; any task.
-    func trainEpochs(_ model: TrainableClassifier, targets: TaskTargets, encodings: [Encoding], trainIndices: [Int], validationIndices: [Int],
-               state initial: State, writer: () throws -> Void, output: URL, checkpoint: URL, labels: [String]) throws -> FinetuneSummary {
+    /// The epochs of a run from `state`, any task: `work`'s steps over shuffled batches of
+    /// `trainIndices`, its validation after each epoch, the best epoch written by it, the
+    /// training state saved after each epoch (and every --checkpoint-steps).
+    func trainEpochs(_ work: EpochWork, trainIndices: [Int], validationRows: Int, state initial: State,
+                     output: URL, checkpoint: URL, labels: [String]) throws -> FinetuneSummary {
         let o = options
         var state = initial
         let stepsPerEpoch = (trainIndices.count + o.batchSize - 1) / o.batchSize
         let schedule = LinearSchedule(totalSteps: o.epochs * stepsPerEpoch)
-        let optimizer = Optimizer(model.parameters, learningRate: o.effectiveLearningRate, schedule: schedule, step: state.step)
+        let optimizer = Optimizer(work.parameters, learningRate: o.effectiveLearningRate, schedule: schedule, step: state.step)
         let started = Date()
         var stepsHere = 0
         func summary(interrupted: Bool) -> FinetuneSummary {
             FinetuneSummary(epochs: state.history, output: output, interrupted: interrupted,
-                            trainRows: trainIndices.count, validationRows: validationIndices.count, labels: labels)
+                            trainRows: trainIndices.count, validationRows: validationRows, labels: labels)
         }
 
         while state.epoch < o.epochs {
@@ -258,8 +277,8 @@ public final class FineTuner {
             }
             while state.position < stepsPerEpoch {
                 let batch = Array(state.order[state.position * o.batchSize..<min((state.position + 1) * o.batchSize, state.order.count)])
-                var rng: SplitMix64? = o.dropout > 0 && !o.freezeEncoder ? state.dropoutRNG : nil
-                let (loss, _) = model.run(batch, targets: targets.rows(batch), training: true, rng: &rng)
+                var rng: SplitMix64? = work.dropout ? state.dropoutRNG : nil
+                let loss = work.step(batch, state.epoch, &rng)
                 if let rng { state.dropoutRNG = rng }
                 optimizer.apply()
                 state.step = optimizer.step
@@ -270,17 +289,17 @@ public final class FineTuner {
                 onProgress?(FinetuneProgress(epoch: state.epoch + 1, epochs: o.epochs, step: state.position, stepsPerEpoch: stepsPerEpoch,
                                              loss: state.lossSum / Double(state.lossCount),
                                              secondsPerStep: Date().timeIntervalSince(started) / Double(stepsHere)))
-                if let n = o.checkpointSteps, n > 0, state.step % n == 0 { try saveState(state, model.parameters, to: checkpoint) }
+                if let n = o.checkpointSteps, n > 0, state.step % n == 0 { try saveState(state, work.parameters, to: checkpoint) }
                 if let halt = haltAfterSteps, state.step >= halt {
-                    try saveState(state, model.parameters, to: checkpoint)
-                    finalParameters = model.parameters
+                    try saveState(state, work.parameters, to: checkpoint)
+                    finalParameters = work.parameters
                     return summary(interrupted: true)
                 }
             }
-            let (validationLoss, figures) = evaluate(model, validationIndices, targets: targets, encodings: encodings)
+            let (validationLoss, figures) = work.validate()
             let improved = state.bestScore.map { figures[0].value > $0 } ?? true
             if improved {
-                try writer()
+                try work.write()
                 state.bestScore = figures[0].value
                 state.badEpochs = 0
             } else {
@@ -297,11 +316,20 @@ public final class FineTuner {
                 onStatus?("no better validation \(figures[0].name) for \(patience) epoch(s): stopping early")
                 break
             }
-            if state.epoch < o.epochs { try saveState(state, model.parameters, to: checkpoint) }
+            if state.epoch < o.epochs { try saveState(state, work.parameters, to: checkpoint) }
         }
         try? FileManager.default.removeItem(at: checkpoint)
-        finalParameters = model.parameters
+        finalParameters = work.parameters
         return summary(interrupted: false)
+    }
+
+    /// A head-and-targets task's `EpochWork`: `model`'s steps on `targets`, validated by `evaluate`.
+    func work(_ model: TrainableClassifier, targets: TaskTargets, encodings: [Encoding], validationIndices: [Int],
+              write: @escaping () throws -> Void) -> EpochWork {
+        EpochWork(parameters: model.parameters, dropout: options.dropout > 0 && !options.freezeEncoder,
+                  step: { batch, _, rng in model.run(batch, targets: targets.rows(batch), training: true, rng: &rng).loss },
+                  validate: { self.evaluate(model, validationIndices, targets: targets, encodings: encodings) },
+                  write: write)
     }
 
     /// --task embedding: the rows of `EmbeddingDataset`s (a seeded 10% held out without
@@ -363,9 +391,10 @@ public final class FineTuner {
             provenance: ["task": o.task.rawValue, "loss": loss.rawValue, "score_scale": o.scoreScale, "train": train.lastPathComponent,
                          "epochs": o.epochs, "learning_rate": o.effectiveLearningRate, "batch_size": o.batchSize,
                          "max_length": o.maxLength, "seed": o.seed], headless: true)
-        return try trainEpochs(model, targets: targets, encodings: encodings, trainIndices: trainIndices, validationIndices: validationIndices,
-                              state: state, writer: { try writer.write(tensors: self.outputTensors(model, checkpointFile), to: output) },
-                              output: output, checkpoint: checkpoint, labels: [])
+        let work = work(model, targets: targets, encodings: encodings, validationIndices: validationIndices,
+                        write: { try writer.write(tensors: self.outputTensors(model, checkpointFile), to: output) })
+        return try trainEpochs(work, trainIndices: trainIndices, validationRows: validationIndices.count, state: state,
+                               output: output, checkpoint: checkpoint, labels: [])
     }
 
     /// The mean loss and the task's figures over `indices`, dropout off, in batches of similar length.

@@ -14,6 +14,9 @@ public enum FinetuneTask: String, Codable, Sendable, CaseIterable {
     case tokenClassification = "token-classification"
     /// The bi-encoder itself, no head: an `EmbeddingLoss` on its sentence embeddings.
     case embedding
+    /// Continued masked-LM pre-training on raw text (one document per line): BERT's masking,
+    /// the masked-LM head trained with the encoder (BertForMaskedLM).
+    case mlm
 
     /// Hugging Face's problem_type for the head this task trains.
     public var problem: ClassifierHead.Problem {
@@ -21,7 +24,7 @@ public enum FinetuneTask: String, Codable, Sendable, CaseIterable {
         case .classification: return .singleLabel
         case .regression, .embedding: return .regression
         case .multiLabel: return .multiLabel
-        case .tokenClassification: return .singleLabel
+        case .tokenClassification, .mlm: return .singleLabel
         }
     }
 }
@@ -210,8 +213,8 @@ struct TaskTargets {
                 lists += validationLists
             }
             (labels, classes, values) = (known, nil, lists.flatMap { list in known.map { list.contains($0) ? Float(1) : 0 } })
-        case .tokenClassification:
-            preconditionFailure("token classification reads TaggedWords (FineTuner.runTokenClassification)")
+        case .tokenClassification, .mlm:
+            preconditionFailure("token classification and mlm read their own data (FineTuner.runTokenClassification, runMaskedLM)")
         }
     }
 
@@ -241,8 +244,8 @@ struct TaskTargets {
             let m = MultiLabelMetrics(predicted: predicted, gold: gold, labels: L)
             return [Figure(name: "micro-F1", value: m.microF1), Figure(name: "macro-F1", value: m.macroF1),
                     Figure(name: "subset accuracy", value: m.subsetAccuracy)]
-        case .tokenClassification:
-            preconditionFailure("token classification has its own figures (FineTuner.runTokenClassification)")
+        case .tokenClassification, .mlm:
+            preconditionFailure("token classification and mlm have their own figures (FineTuner.runTokenClassification, runMaskedLM)")
         }
     }
 }

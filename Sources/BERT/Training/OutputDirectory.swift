@@ -144,20 +144,16 @@ struct ClassifierDirectoryWriter {
     var headless = false
 
     func write(tensors: [String: Tensor], to url: URL) throws {
-        let sourceConfig = source.url.appendingPathComponent("config.json")
-        guard let data = FileContents.read(sourceConfig.path),
-              var config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw ModelError.missingFile(path: sourceConfig.path)
-        }
+        var config = try ModelDirectoryOutput.sourceConfig(source)
         if headless {  // a classifier source's head fields go: the output is its encoder
             for key in ["id2label", "label2id", "problem_type", "num_labels"] { config.removeValue(forKey: key) }
             if source.config.runtime.classifier != nil {
                 config["architectures"] = ["\(source.config.architecture.classPrefix(source.config))Model"]
             }
         } else {
-        config["id2label"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { (String($0.offset), $0.element) })
-        config["label2id"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, $0.offset) })
-        config["problem_type"] = problem.rawValue
+            config["id2label"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { (String($0.offset), $0.element) })
+            config["label2id"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, $0.offset) })
+            config["problem_type"] = problem.rawValue
         }
         if features != .embedding && !headless {
             config["architectures"] = ["\(source.config.architecture.classPrefix(source.config))ForSequenceClassification"]
@@ -166,6 +162,24 @@ struct ClassifierDirectoryWriter {
         if headless { runtime.removeValue(forKey: "classifier") } else { runtime["classifier"] = ["features": features.rawValue] }
         runtime["finetune"] = provenance
         config["runtime"] = runtime
+        try ModelDirectoryOutput.write(config: config, tensors: tensors, tokenizerOf: source, to: url)
+    }
+}
+
+/// The files of a trained model directory, written atomically: config.json (the source's,
+/// edited by the writer), model.safetensors, the source's tokenizer file copied.
+enum ModelDirectoryOutput {
+    /// The source's config.json as JSON, for a writer to edit.
+    static func sourceConfig(_ source: ModelDirectory) throws -> [String: Any] {
+        let url = source.url.appendingPathComponent("config.json")
+        guard let data = FileContents.read(url.path),
+              let config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw ModelError.missingFile(path: url.path)
+        }
+        return config
+    }
+
+    static func write(config: [String: Any], tensors: [String: Tensor], tokenizerOf source: ModelDirectory, to url: URL) throws {
         let tokenizerFile = source.config.runtime.tokenizer.file
         do {
             try AtomicDirectory.write(url) { dir in

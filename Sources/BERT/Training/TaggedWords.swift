@@ -25,7 +25,7 @@ public struct TaggedWords: Sendable {
             throw DatasetError.badRow(path: path, line: 1, reason: "the file is not UTF-8 text")
         }
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        for (k, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (k, raw) in TextLines.split(text).enumerated() {
             let line = k + 1
             if raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { continue }
             func bad(_ reason: String) -> DatasetError { .badRow(path: path, line: line, reason: reason) }

@@ -62,75 +62,23 @@ extension FineTuner {
             try loadParameters(from: saved, into: model.parameters)
             onStatus?("resuming at epoch \(state.epoch + 1), step \(state.step)")
         }
-        let stepsPerEpoch = (trainIndices.count + o.batchSize - 1) / o.batchSize
-        let optimizer = Optimizer(model.parameters, learningRate: o.effectiveLearningRate,
-                                  schedule: LinearSchedule(totalSteps: o.epochs * stepsPerEpoch), step: state.step)
         let writer = TokenTaggerDirectoryWriter(
             source: source, labels: labels,
             provenance: ["task": o.task.rawValue, "train": train.lastPathComponent, "epochs": o.epochs, "learning_rate": o.effectiveLearningRate,
                          "batch_size": o.batchSize, "max_length": o.maxLength, "seed": o.seed, "freeze_encoder": false])
-        let started = Date()
-        var stepsHere = 0
-        func summary(interrupted: Bool) -> FinetuneSummary {
-            FinetuneSummary(epochs: state.history, output: output, interrupted: interrupted,
-                            trainRows: trainIndices.count, validationRows: validationIndices.count, labels: labels)
-        }
-        while state.epoch < o.epochs {
-            if state.order.isEmpty {
-                state.order = trainIndices
-                state.dataRNG.shuffle(&state.order)
-                (state.position, state.lossSum, state.lossCount) = (0, 0, 0)
-            }
-            while state.position < stepsPerEpoch {
-                let batch = Array(state.order[state.position * o.batchSize..<min((state.position + 1) * o.batchSize, state.order.count)])
-                var rng: SplitMix64? = o.dropout > 0 ? state.dropoutRNG : nil
-                let (loss, _) = model.run(batch, training: true, rng: &rng)
-                if let rng { state.dropoutRNG = rng }
-                optimizer.apply()
-                state.step = optimizer.step
-                state.position += 1
-                state.lossSum += Double(loss) * Double(batch.count)
-                state.lossCount += batch.count
-                stepsHere += 1
-                onProgress?(FinetuneProgress(epoch: state.epoch + 1, epochs: o.epochs, step: state.position, stepsPerEpoch: stepsPerEpoch,
-                                             loss: state.lossSum / Double(state.lossCount),
-                                             secondsPerStep: Date().timeIntervalSince(started) / Double(stepsHere)))
-                if let n = o.checkpointSteps, n > 0, state.step % n == 0 { try saveState(state, model.parameters, to: checkpoint) }
-                if let halt = haltAfterSteps, state.step >= halt {
-                    try saveState(state, model.parameters, to: checkpoint)
-                    finalParameters = model.parameters
-                    return summary(interrupted: true)
-                }
-            }
-            let (validationLoss, figures) = evaluateTokens(model, validationIndices)
-            let improved = state.bestScore.map { figures[0].value > $0 } ?? true
-            if improved {
+        let work = EpochWork(
+            parameters: model.parameters, dropout: o.dropout > 0,
+            step: { batch, _, rng in model.run(batch, training: true, rng: &rng).loss },
+            validate: { self.evaluateTokens(model, validationIndices) },
+            write: {
                 var tensors = model.parameters.tensors()
                 for name in checkpointFile.names where tensors[name] == nil && !name.hasPrefix("classifier.") && !name.hasPrefix("pooler.") {
                     tensors[name] = try checkpointFile.tensor(name)
                 }
                 try writer.write(tensors: tensors, to: output)
-                state.bestScore = figures[0].value
-                state.badEpochs = 0
-            } else {
-                state.badEpochs += 1
-            }
-            let report = EpochReport(epoch: state.epoch + 1, trainLoss: state.lossSum / Double(max(state.lossCount, 1)),
-                                     validationLoss: validationLoss, figures: figures, best: improved, seconds: Date().timeIntervalSince(started))
-            state.history.append(report)
-            state.epoch += 1
-            state.order = []
-            state.position = 0
-            onEpoch?(report)
-            if let patience = o.patience, state.badEpochs >= patience, state.epoch < o.epochs {
-                onStatus?("no better validation \(figures[0].name) for \(patience) epoch(s): stopping early")
-                break
-            }
-            if state.epoch < o.epochs { try saveState(state, model.parameters, to: checkpoint) }
-        }
-        try? FileManager.default.removeItem(at: checkpoint)
-        finalParameters = model.parameters
-        return summary(interrupted: false)
+            })
+        return try trainEpochs(work, trainIndices: trainIndices, validationRows: validationIndices.count, state: state,
+                               output: output, checkpoint: checkpoint, labels: labels)
     }
 
     /// The mean loss over labelled tokens and, on the words' tags as seqeval reads them (each
@@ -177,11 +125,7 @@ struct TokenTaggerDirectoryWriter {
     let provenance: [String: Any]
 
     func write(tensors: [String: Tensor], to url: URL) throws {
-        let sourceConfig = source.url.appendingPathComponent("config.json")
-        guard let data = FileContents.read(sourceConfig.path),
-              var config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw ModelError.missingFile(path: sourceConfig.path)
-        }
+        var config = try ModelDirectoryOutput.sourceConfig(source)
         config["id2label"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { (String($0.offset), $0.element) })
         config["label2id"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, $0.offset) })
         config.removeValue(forKey: "problem_type")
@@ -191,19 +135,6 @@ struct TokenTaggerDirectoryWriter {
         runtime["token_classifier"] = ["labels": labels.count]
         runtime["finetune"] = provenance
         config["runtime"] = runtime
-        let tokenizerFile = source.config.runtime.tokenizer.file
-        do {
-            try AtomicDirectory.write(url) { dir in
-                let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-                try json.write(to: dir.appendingPathComponent("config.json"))
-                try SafetensorsWriter.write(tensors, to: dir.appendingPathComponent("model.safetensors"))
-                try FileManager.default.copyItem(at: source.url.appendingPathComponent(tokenizerFile),
-                                                 to: dir.appendingPathComponent(tokenizerFile))
-            }
-        } catch let error as FinetuneError {
-            throw error
-        } catch {
-            throw FinetuneError.unwritableOutput(path: url.path, reason: "cannot write the new model directory (\(AtomicDirectory.describe(error))); the previous one, if any, is untouched")
-        }
+        try ModelDirectoryOutput.write(config: config, tensors: tensors, tokenizerOf: source, to: url)
     }
 }
