@@ -20,7 +20,8 @@ struct Finetune: ParsableCommand {
         rows {"tokens": [words], "tags": [one string tag per word, IOB]}; each word tokenized on its \
         own (is_split_into_words), the tag on its first sub-token, cross-entropy over those tokens \
         (BertForTokenClassification); the tag set is the training file's, by code point; validation \
-        entity F1 (seqeval's) picks the best epoch; the output loads in `bert tag` (full fine-tuning only). \
+        entity F1 (seqeval's) picks the best epoch; the output loads in `bert tag`; with --freeze-encoder \
+        the encoder's hidden states are computed once and only the per-token Linear trains. \
         embedding: the bi-encoder itself, no head (the model's pooling and normalization, as bert embed embeds); rows anchor,positive \
         (and optionally negative) train MultipleNegativesRankingLoss (--loss mnrl, the default: \
         cosine x 20 against every positive and negative of the batch, cross-entropy toward the \
@@ -72,7 +73,7 @@ struct Finetune: ParsableCommand {
     var labelSeparator = ","
     @Option(help: "Multi-label: a label is predicted when its sigmoid reaches this (validation figures).")
     var threshold = 0.5
-    @Flag(help: "Train only a linear head on cached sentence embeddings.")
+    @Flag(help: "Train only a linear head on cached sentence embeddings (token-classification: on cached hidden states).")
     var freezeEncoder = false
     @Option(help: "Passes over the training data.")
     var epochs = 3

@@ -19,6 +19,7 @@ struct TokenClassificationFinetuneGolden: Decodable {
     let wordIds: [Int]
     let losses: [Double]
     let clipNormStep1: Double
+    let headOnlyLosses: [Double]
 }
 
 /// Token classification against transformers' BertForTokenClassification computing its own
@@ -77,6 +78,32 @@ struct TokenClassificationFinetuneGolden: Decodable {
         for p in ["token_classifier.weight", "token_classifier.bias"] {
             let err = relativeError(model.parameters[p]!.value.values, try reference.tensor("after.\(p)").values)
             #expect(err < 1e-4, "\(p) after \(golden.steps) steps: \(err)")
+        }
+    }
+
+    /// --freeze-encoder: the head on the cached hidden states against transformers with the
+    /// encoder's parameters frozen (dropout off): the 10 losses and the head after them.
+    @Test func headOnlyMatchesTransformers() throws {
+        let checkpoint = try SafetensorsFile(path: directory.url.appendingPathComponent("model.safetensors").path)
+        let tokenizer = try directory.loadTokenizer()
+        let examples = try examples()
+        let features = try TokenHeadTraining.features(of: examples, encoder: try directory.loadAll().encoder, padId: tokenizer.padId,
+                                                      context: ExecutionContext())
+        let model = TokenHeadTraining(features: features, examples: examples, labels: golden.labels, config: directory.config,
+                                      checkpoint: checkpoint, seed: golden.seed, dropout: 0)
+        #expect(model.parameters.all.map(\.name) == ["token_classifier.weight", "token_classifier.bias"])
+        let optimizer = Optimizer(model.parameters, learningRate: golden.learningRate, schedule: LinearSchedule(totalSteps: golden.totalSteps))
+        let batches = stride(from: 0, to: golden.rows.count, by: golden.batchSize).map { Array($0..<$0 + golden.batchSize) }
+        var rng: SplitMix64? = nil
+        for step in 0..<golden.steps {
+            let (loss, _) = model.run(batches[step % batches.count], training: true, rng: &rng)
+            let theirs = golden.headOnlyLosses[step]
+            #expect(abs(Double(loss) - theirs) / theirs < 1e-4, "head-only loss \(step + 1): \(loss) vs \(theirs)")
+            optimizer.apply()
+        }
+        for p in ["token_classifier.weight", "token_classifier.bias"] {
+            let err = relativeError(model.parameters[p]!.value.values, try reference.tensor("head_only.after.\(p)").values)
+            #expect(err < 1e-4, "\(p) after \(golden.steps) head-only steps: \(err)")
         }
     }
 

@@ -98,6 +98,34 @@ import Testing
         #expect(summary.best!["entity F1"]! > 0.5, "best entity F1 \(summary.best!["entity F1"]!)")
     }
 
+    /// --freeze-encoder: the head alone learns on the cached hidden states; the output's
+    /// encoder tensors are the source's, bit for bit, and TokenTagger gives the figures that
+    /// picked the best epoch.
+    @Test func headOnlyKeepsTheEncoder() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var o = FinetuneOptions()
+        o.task = .tokenClassification
+        o.freezeEncoder = true
+        o.epochs = 4
+        o.batchSize = 16
+        o.maxLength = 64
+        let data = Checkout.resources.appendingPathComponent("tagging")
+        let output = dir.appendingPathComponent("det")
+        let summary = try FineTuner(source: directory, options: o)
+            .run(train: data.appendingPathComponent("train.jsonl"), validation: data.appendingPathComponent("validation.jsonl"), output: output)
+        #expect(summary.epochs.last!.trainLoss < summary.epochs[0].trainLoss)
+        let saved = try SafetensorsFile(path: output.appendingPathComponent("model.safetensors").path)
+        let source = try SafetensorsFile(path: directory.url.appendingPathComponent("model.safetensors").path)
+        for name in source.names where !name.hasPrefix("classifier.") && !name.hasPrefix("pooler.") {
+            #expect(try saved.tensor(name).values == source.tensor(name).values, "\(name) untouched")
+        }
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: output.appendingPathComponent("config.json"))) as! [String: Any]
+        #expect(((config["runtime"] as! [String: Any])["finetune"] as! [String: Any])["freeze_encoder"] as? Bool == true)
+        let (_, m) = try TokenTagger(directory: ModelDirectory(url: output)).evaluate(try TaggedWords(contentsOf: data.appendingPathComponent("validation.jsonl")))
+        #expect(abs(m.f1 - summary.best!["entity F1"]!) < 1e-9)
+    }
+
     /// Interrupted after 5 steps and resumed, the run ends at the weights of an uninterrupted one.
     @Test func resumeReachesTheSameWeights() throws {
         let dir = try scratch()

@@ -20,6 +20,8 @@ token_classification_finetune_golden.safetensors:
   grad.NAME    every gradient after step 1 (NAME as `bert finetune` names it: token_classifier.*;
                the word table as the rows used, "embeddings.word_embeddings.weight[ids]", sorted ids)
   after.NAME   token_classifier.* after 10 steps
+  head_only.after.NAME   token_classifier.* after 10 head-only steps (the encoder frozen, as
+               --freeze-encoder trains), whose losses are head_only_losses in the JSON
 """
 import json
 import os
@@ -128,11 +130,37 @@ def main():
         if n.startswith("token_classifier."):
             out[f"after.{n}"] = p.detach().clone()
 
+    # Head only (--freeze-encoder): the encoder's parameters frozen, dropout off, the same head
+    # init, batches and schedule; only token_classifier.* train (and are clipped).
+    frozen = BertForTokenClassification(config)
+    frozen.bert.load_state_dict(weights, strict=True)
+    with torch.no_grad():
+        frozen.classifier.weight.copy_(torch.tensor(R.classifier_init(len(labels), config.hidden_size, SEED)))
+        frozen.classifier.bias.zero_()
+    for p in frozen.bert.parameters():
+        p.requires_grad_(False)
+    frozen.train()
+    head = [(ours(n), p) for n, p in frozen.named_parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(R.param_groups(head), lr=5e-4, betas=(0.9, 0.999), eps=1e-8)
+    sched = get_linear_schedule_with_warmup(opt, R.warmup_steps(TOTAL), TOTAL)
+    head_only_losses = []
+    for step in range(STEPS):
+        x, y = inputs[step % len(batches)]
+        loss = frozen(**x, labels=y).loss
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_([p for _, p in head], 1.0)
+        opt.step()
+        sched.step()
+        head_only_losses.append(loss.item())
+    for n, p in head:
+        out[f"head_only.after.{n}"] = p.detach().clone()
+
     from importlib.metadata import version
     info = {"rows": [{"tokens": w, "tags": t} for w, t in ROWS], "labels": labels, "seed": SEED, "batch_size": BATCH,
             "max_length": MAX_LENGTH, "steps": STEPS, "total_steps": TOTAL, "learning_rate": 5e-4,
             "ids": [e[0] for e in encoded], "aligned_labels": [e[1] for e in encoded], "word_ids": used,
-            "losses": losses, "clip_norm_step1": norm,
+            "losses": losses, "clip_norm_step1": norm, "head_only_losses": head_only_losses,
             "versions": {"torch": torch.__version__, "transformers": version("transformers")}}
     path = os.path.join(res, "token_classification_finetune_golden.safetensors")
     save_file({k: v.float().contiguous() for k, v in out.items()}, path)

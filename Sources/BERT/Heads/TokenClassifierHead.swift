@@ -36,10 +36,11 @@ struct TokenClassifierHead {
         return s
     }
 
-    /// dLogits (rows, L) → dx (rows, C), written; accumulates the Linear's gradients.
-    func backward(_ dLogits: UnsafePointer<Float>, saved s: Saved, rows: Int, into dx: UnsafeMutablePointer<Float>) {
+    /// dLogits (rows, L) → dx (rows, C), written (nil: a frozen encoder wants none);
+    /// accumulates the Linear's gradients.
+    func backward(_ dLogits: UnsafePointer<Float>, saved s: Saved, rows: Int, into dx: UnsafeMutablePointer<Float>?) {
         output.backward(dLogits, input: s.input.pointer, rows: rows, dx: dx)
-        if let m = s.mask { TrainingKernels.multiply(dx, by: m.pointer, count: rows * output.inFeatures) }
+        if let m = s.mask, let dx { TrainingKernels.multiply(dx, by: m.pointer, count: rows * output.inFeatures) }
     }
 }
 

@@ -3,15 +3,13 @@ import Kernels
 import Tokenizers
 
 extension FineTuner {
-    /// `--task token-classification`: full fine-tuning of `TokenClassifierTraining` on TaggedWords,
+    /// `--task token-classification`: full fine-tuning of `TokenClassifierTraining` on TaggedWords
+    /// (or, with --freeze-encoder, `TokenHeadTraining`'s head on the cached hidden states),
     /// the same schedule, epochs, validation split, atomic best epoch and resumable state as
     /// the other tasks. The tag set: the training file's distinct tags by code point. The
     /// validation figure that picks the best epoch: entity F1 (seqeval's, `EntityMetrics`).
     func runTokenClassification(train: URL, validation: URL?, output: URL, resume: Bool) throws -> FinetuneSummary {
         let o = options
-        guard !o.freezeEncoder else {
-            throw FinetuneError.invalidOption("--freeze-encoder is not available for --task token-classification yet; fine-tune the whole encoder")
-        }
         let checkpoint = Self.checkpointURL(for: output)
         let trainSet = try TaggedWords(contentsOf: train)
         var dataRNG = SplitMix64(seed: o.seed)
@@ -56,8 +54,17 @@ extension FineTuner {
         var state = State(fingerprint: fingerprint, dataRNG: dataRNG, dropoutRNG: SplitMix64(seed: o.seed &+ 2), workers: workers)
         var saved: SafetensorsFile?
         if resume { (state, saved) = try readState(checkpoint, fingerprint: fingerprint) }
-        let model = try TokenClassifierTraining(config: source.config, checkpoint: checkpointFile, labels: labels, seed: o.seed,
+        let model: TokenClassifierModel
+        if o.freezeEncoder {
+            onStatus?("encoding \(examples.count) rows once for the cached hidden states")
+            let encoder = try source.loadAll(precision: .fp32).encoder
+            model = TokenHeadTraining(features: try TokenHeadTraining.features(of: examples, encoder: encoder, padId: tokenizer.padId, context: context),
+                                      examples: examples, labels: labels, config: source.config, checkpoint: checkpointFile,
+                                      seed: o.seed, dropout: o.dropout)
+        } else {
+            model = try TokenClassifierTraining(config: source.config, checkpoint: checkpointFile, labels: labels, seed: o.seed,
                                                 examples: examples, padId: tokenizer.padId, dropout: o.dropout, workers: state.workers ?? 1)
+        }
         if let saved {
             try loadParameters(from: saved, into: model.parameters)
             onStatus?("resuming at epoch \(state.epoch + 1), step \(state.step)")
@@ -65,7 +72,7 @@ extension FineTuner {
         let writer = TokenTaggerDirectoryWriter(
             source: source, labels: labels,
             provenance: ["task": o.task.rawValue, "train": train.lastPathComponent, "epochs": o.epochs, "learning_rate": o.effectiveLearningRate,
-                         "batch_size": o.batchSize, "max_length": o.maxLength, "seed": o.seed, "freeze_encoder": false])
+                         "batch_size": o.batchSize, "max_length": o.maxLength, "seed": o.seed, "freeze_encoder": o.freezeEncoder])
         let work = EpochWork(
             parameters: model.parameters, dropout: o.dropout > 0,
             step: { batch, _, rng in model.run(batch, training: true, rng: &rng).loss },
@@ -84,9 +91,9 @@ extension FineTuner {
     /// The mean loss over labelled tokens and, on the words' tags as seqeval reads them (each
     /// word's first sub-token; words cut by --max-length left out on both sides), entity F1,
     /// precision, recall and token accuracy, dropout off.
-    func evaluateTokens(_ model: TokenClassifierTraining, _ indices: [Int]) -> (loss: Double, figures: [Figure]) {
-        let L = model.labelCount
-        let names = model.head.labels
+    func evaluateTokens(_ model: TokenClassifierModel, _ indices: [Int]) -> (loss: Double, figures: [Figure]) {
+        let names = model.labelNames
+        let L = names.count
         var (lossSum, labelled) = (0.0, 0)
         var predicted: [[String]] = [], gold: [[String]] = []
         var noRNG: SplitMix64? = nil

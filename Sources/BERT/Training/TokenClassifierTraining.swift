@@ -63,11 +63,21 @@ func tokenCrossEntropy(_ logits: UnsafePointer<Float>, labels: [Int], cols L: In
     return (loss, kept.count)
 }
 
+/// What token-classification epochs and validation run: a step (or a forward) on examples,
+/// giving the mean loss over their labelled tokens and the logits (ΣL, L) in their order.
+protocol TokenClassifierModel: AnyObject {
+    var parameters: ParameterSet { get }
+    var examples: [WordEncoding] { get }
+    /// The tag of each output.
+    var labelNames: [String] { get }
+    func run(_ examples: [Int], training: Bool, rng: inout SplitMix64?) -> (loss: Float, logits: [Float])
+}
+
 /// `*ForTokenClassification` with gradients: the encoder of any architecture (no pooler),
 /// dropout and a Linear over every token, cross-entropy on the labelled tokens. Two workers
 /// split a batch in halves as `SequenceClassifierTraining` does; each half's gradient is
 /// scaled by its share of the batch's labelled tokens, so the sum is the whole batch's mean.
-final class TokenClassifierTraining {
+final class TokenClassifierTraining: TokenClassifierModel {
     let config: Config
     let parameters: ParameterSet
     let encoder: Encoder
@@ -76,6 +86,7 @@ final class TokenClassifierTraining {
     let padId: Int
     private let replica: TokenClassifierTraining?
     var labelCount: Int { head.labels.count }
+    var labelNames: [String] { head.labels }
 
     init(config c: Config, checkpoint: SafetensorsFile, labels: [String], seed: UInt64,
          examples: [WordEncoding], padId: Int, dropout p: Float, workers: Int = 1,
@@ -154,6 +165,58 @@ final class TokenClassifierTraining {
         head.backward(dLogits.pointer, saved: savedHead, rows: N, into: dx.pointer)
         encoder.backward(dx.pointer, saved: saved, pass: pass)
         return (loss, labelled, logits.values)
+    }
+}
+
+/// --freeze-encoder for token classification: the encoder's last hidden states computed once
+/// (fp32, dropout off in the encoder) and a new `TokenClassifierHead` trained on them, its
+/// dropout on. Memory: every example's (L, C) floats.
+final class TokenHeadTraining: TokenClassifierModel {
+    let parameters = ParameterSet(.training)
+    let head: TokenClassifierHead
+    let examples: [WordEncoding]
+    /// Each example's last hidden states, (L, C) row-major.
+    private let features: [[Float]]
+    var labelNames: [String] { head.labels }
+
+    init(features: [[Float]], examples: [WordEncoding], labels: [String], config c: Config, checkpoint: SafetensorsFile,
+         seed: UInt64, dropout p: Float) {
+        precondition(features.count == examples.count)
+        self.features = features
+        self.examples = examples
+        head = TokenClassifierHead(new: labels, config: c, seed: seed, parameters: Weights(checkpoint, parameters: parameters).scope(""), dropout: p)
+    }
+
+    /// The last hidden states of `examples` by `encoder` (inference, fp32), each (L, C).
+    static func features(of examples: [WordEncoding], encoder: Encoder, padId: Int, context: ExecutionContext) throws -> [[Float]] {
+        let C = encoder.config.hiddenSize
+        var out = [[Float]](repeating: [], count: examples.count)
+        try encoder.run(examples.map(\.encoding), batchSize: 32, padId: padId, context: context) { indices, batch, hidden in
+            for (b, i) in indices.enumerated() {
+                let start = hidden.pointer + b * batch.length * C
+                out[i] = Array(UnsafeBufferPointer(start: start, count: examples[i].encoding.count * C))
+            }
+        }
+        return out
+    }
+
+    func run(_ batch: [Int], training: Bool, rng: inout SplitMix64?) -> (loss: Float, logits: [Float]) {
+        let (C, L) = (head.output.inFeatures, head.labels.count)
+        let N = batch.reduce(0) { $0 + examples[$1].encoding.count }
+        let x = Buffer(N * C)  // (ΣL, C)
+        var row = 0
+        for e in batch {
+            (x.pointer + row * C).update(from: features[e], count: features[e].count)
+            row += examples[e].encoding.count
+        }
+        let logits = Buffer(N * L), dLogits = Buffer(N * L)
+        var noDropout: SplitMix64? = nil
+        let saved = training ? head.forward(x.pointer, rows: N, rng: &rng, into: logits.pointer)
+                             : head.forward(x.pointer, rows: N, rng: &noDropout, into: logits.pointer)
+        let (loss, _) = tokenCrossEntropy(logits.pointer, labels: batch.flatMap { examples[$0].labels }, cols: L, weight: 1,
+                                          grad: training ? dLogits.pointer : nil)
+        if training { head.backward(dLogits.pointer, saved: saved, rows: N, into: nil) }
+        return (loss, logits.values)
     }
 }
 
