@@ -177,25 +177,10 @@ public final class FineTuner {
         // Data: the training rows, and validation rows from a file or a seeded 10% split.
         let trainSet = try Dataset(contentsOf: train, emptyLabels: o.task == .multiLabel)
         var dataRNG = SplitMix64(seed: o.seed)
-        let all: Dataset, trainIndices: [Int], validationIndices: [Int]
-        var validationSet: Dataset? = nil
-        if let validation {
-            let v = try Dataset(contentsOf: validation, emptyLabels: o.task == .multiLabel)
-            validationSet = v
-            all = trainSet
-            trainIndices = Array(0..<trainSet.count)
-            validationIndices = Array(trainSet.count..<trainSet.count + v.count)
-        } else {
-            guard trainSet.count >= 2 else {
-                throw DatasetError.badRow(path: train.path, line: trainSet.lines[0], reason: "one row cannot be split into training and validation; add rows or pass --validation")
-            }
-            var order = Array(0..<trainSet.count)
-            dataRNG.shuffle(&order)
-            let held = Set(order.prefix(max(1, trainSet.count / 10)))
-            all = trainSet
-            validationIndices = Array(order.prefix(held.count))
-            trainIndices = (0..<trainSet.count).filter { !held.contains($0) }
-        }
+        let all = trainSet
+        let validationSet = try validation.map { try Dataset(contentsOf: $0, emptyLabels: o.task == .multiLabel) }
+        let (trainIndices, validationIndices) = try Self.split(count: trainSet.count, validationCount: validationSet?.count, rng: &dataRNG,
+                                                               tooFew: { DatasetError.badRow(path: train.path, line: trainSet.lines[0], reason: "one row cannot be split into training and validation; add rows or pass --validation") })
         let texts = all.texts + (validationSet?.texts ?? [])
         let pairs: [String]? = (all.pairs != nil || validationSet?.pairs != nil)
             ? (all.pairs ?? Array(repeating: "", count: all.count)) + (validationSet.map { $0.pairs ?? Array(repeating: "", count: $0.count) } ?? [])
@@ -250,6 +235,21 @@ public final class FineTuner {
                         write: { try writer.write(tensors: self.outputTensors(model, checkpointFile), to: output) })
         return try trainEpochs(work, trainIndices: trainIndices, validationRows: validationIndices.count, state: state,
                                output: output, checkpoint: checkpoint, labels: labels)
+    }
+
+    /// The rows a run trains and validates on: with a validation file of `validationCount`
+    /// rows, every training row and then the file's rows (indexed after them); without one, a
+    /// seeded 10% (at least one) of the `count` training rows held out, drawn by shuffling with
+    /// `rng`, which the epochs' data order then continues from. `tooFew`: the error for a
+    /// single training row and no validation file.
+    static func split(count: Int, validationCount: Int?, rng: inout SplitMix64,
+                      tooFew: () -> Error) throws -> (train: [Int], validation: [Int]) {
+        if let validationCount { return (Array(0..<count), Array(count..<count + validationCount)) }
+        guard count >= 2 else { throw tooFew() }
+        var order = Array(0..<count)
+        rng.shuffle(&order)
+        let held = Set(order.prefix(max(1, count / 10)))
+        return ((0..<count).filter { !held.contains($0) }, Array(order.prefix(held.count)))
     }
 
     /// The epochs of a run from `state`, any task: `work`'s steps over shuffled batches of
@@ -349,26 +349,16 @@ public final class FineTuner {
         let K = trainSet.columns
         var rows = trainSet.texts, scores = trainSet.scores ?? Array(repeating: 0, count: trainSet.count)
         var dataRNG = SplitMix64(seed: o.seed)
-        let trainIndices: [Int], validationIndices: [Int]
         var scored = trainSet.scores != nil
-        if let validation {
-            let v = try EmbeddingDataset(contentsOf: validation)
+        let validationSet = try validation.map { try EmbeddingDataset(contentsOf: $0) }
+        if let v = validationSet {
             // Missing columns repeat the second text (a scored validation file of a triplet run).
             rows += v.texts.map { r in (0..<K).map { $0 < r.count ? r[$0] : r[1] } }
             scores += v.scores ?? Array(repeating: 0, count: v.count)
             scored = v.scores != nil
-            trainIndices = Array(0..<trainSet.count)
-            validationIndices = Array(trainSet.count..<rows.count)
-        } else {
-            guard trainSet.count >= 2 else {
-                throw DatasetError.badRow(path: train.path, line: trainSet.lines[0], reason: "one row cannot be split into training and validation; add rows or pass --validation")
-            }
-            var order = Array(0..<trainSet.count)
-            dataRNG.shuffle(&order)
-            let held = Set(order.prefix(max(1, trainSet.count / 10)))
-            validationIndices = Array(order.prefix(held.count))
-            trainIndices = (0..<trainSet.count).filter { !held.contains($0) }
         }
+        let (trainIndices, validationIndices) = try Self.split(count: trainSet.count, validationCount: validationSet?.count, rng: &dataRNG,
+                                                               tooFew: { DatasetError.badRow(path: train.path, line: trainSet.lines[0], reason: "one row cannot be split into training and validation; add rows or pass --validation") })
         let targets = TaskTargets(embedding: scores.map { Float($0 / o.scoreScale) }, scored: scored)
 
         let tokenizer = try source.loadTokenizer()

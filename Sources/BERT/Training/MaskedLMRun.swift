@@ -23,23 +23,10 @@ extension FineTuner {
         let checkpoint = Self.checkpointURL(for: output)
         let trainSet = try TextLines(contentsOf: train)
         var dataRNG = SplitMix64(seed: o.seed)
-        var documents = trainSet.texts
-        let trainIndices: [Int], validationIndices: [Int]
-        if let validation {
-            let v = try TextLines(contentsOf: validation)
-            trainIndices = Array(0..<trainSet.count)
-            validationIndices = Array(trainSet.count..<trainSet.count + v.count)
-            documents += v.texts
-        } else {
-            guard trainSet.count >= 2 else {
-                throw DatasetError.badRow(path: train.path, line: trainSet.lines[0], reason: "one document cannot be split into training and validation; add lines or pass --validation")
-            }
-            var order = Array(0..<trainSet.count)
-            dataRNG.shuffle(&order)
-            let held = Set(order.prefix(max(1, trainSet.count / 10)))
-            validationIndices = Array(order.prefix(held.count))
-            trainIndices = (0..<trainSet.count).filter { !held.contains($0) }
-        }
+        let validationSet = try validation.map { try TextLines(contentsOf: $0) }
+        let documents = trainSet.texts + (validationSet?.texts ?? [])
+        let (trainIndices, validationIndices) = try Self.split(count: trainSet.count, validationCount: validationSet?.count, rng: &dataRNG,
+                                                               tooFew: { DatasetError.badRow(path: train.path, line: trainSet.lines[0], reason: "one document cannot be split into training and validation; add lines or pass --validation") })
         let maxLength = min(o.maxLength, c.maxPositions)
         let texts = try documents.map { MaskableText(try tokenizer.encode($0, maxLength: maxLength), tokenizer: tokenizer) }
         _ = try source.load()

@@ -14,29 +14,19 @@ extension FineTuner {
         let trainSet = try TaggedWords(contentsOf: train)
         var dataRNG = SplitMix64(seed: o.seed)
         var words = trainSet.words, tags = trainSet.tags
-        let trainIndices: [Int], validationIndices: [Int]
-        if let validation {
-            let v = try TaggedWords(contentsOf: validation)
+        let validationSet = try validation.map { try TaggedWords(contentsOf: $0) }
+        if let validation, let v = validationSet {
             let known = Set(trainSet.tags.joined())
             for (k, row) in v.tags.enumerated() {
                 if let tag = row.first(where: { !known.contains($0) }) {
                     throw DatasetError.unknownLabel(path: validation.path, line: v.lines[k], label: tag, known: TokenTagSet.ordered(Array(known)))
                 }
             }
-            trainIndices = Array(0..<trainSet.count)
-            validationIndices = Array(trainSet.count..<trainSet.count + v.count)
             words += v.words
             tags += v.tags
-        } else {
-            guard trainSet.count >= 2 else {
-                throw DatasetError.badRow(path: train.path, line: trainSet.lines[0], reason: "one row cannot be split into training and validation; add rows or pass --validation")
-            }
-            var order = Array(0..<trainSet.count)
-            dataRNG.shuffle(&order)
-            let held = Set(order.prefix(max(1, trainSet.count / 10)))
-            validationIndices = Array(order.prefix(held.count))
-            trainIndices = (0..<trainSet.count).filter { !held.contains($0) }
         }
+        let (trainIndices, validationIndices) = try Self.split(count: trainSet.count, validationCount: validationSet?.count, rng: &dataRNG,
+                                                               tooFew: { DatasetError.badRow(path: train.path, line: trainSet.lines[0], reason: "one row cannot be split into training and validation; add rows or pass --validation") })
         let labels = TokenTagSet.ordered(trainIndices.flatMap { tags[$0] } + (validation == nil ? validationIndices.flatMap { tags[$0] } : []))
         guard labels.count >= 2 else { throw DatasetError.oneLabel(path: train.path, label: labels.first ?? "") }
         let id = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, $0.offset) })
