@@ -135,7 +135,25 @@ public struct ModelDirectory: Sendable {
                 if fm.fileExists(atPath: candidate.appendingPathComponent("config.json").path) { return candidate }
             }
         }
+        if model.contains("/"), let reason = unusablePath(model) {
+            throw ModelError.modelPathUnusable(path: model, reason: reason)
+        }
         throw ModelError.modelNotFound(name: model, searched: model.contains("/") ? [model] : roots.map(\.path))
+    }
+
+    /// Why `path`, which names something, is no model directory: a symlink loop, a dangling
+    /// link, a file, a folder that cannot be read; nil when nothing is there.
+    private static func unusablePath(_ path: String) -> String? {
+        var info = stat()
+        if stat(path, &info) != 0 {
+            switch errno {
+            case ELOOP: return "a loop of symbolic links"
+            case EACCES: return "permission denied on the way to it"
+            case ENOENT where lstat(path, &info) == 0: return "a symbolic link to nothing"
+            default: return nil
+            }
+        }
+        return (info.st_mode & S_IFMT) == S_IFDIR ? nil : "a file, not a model directory"
     }
 
     /// Where named models live, most specific first.

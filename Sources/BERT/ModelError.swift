@@ -2,6 +2,7 @@
 /// one line that names the file and says what to do.
 public enum ModelError: Error, Equatable, CustomStringConvertible {
     case modelNotFound(name: String, searched: [String])
+    case modelPathUnusable(path: String, reason: String)
     case missingFile(path: String)
     case invalidConfig(path: String, reason: String)
     case malformedCheckpoint(path: String, reason: String)
@@ -22,6 +23,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .modelNotFound(let name, let searched):
             return "no model '\(name)' (looked in \(searched.joined(separator: ", "))); pass a model directory, or run tools/setup to make the default models"
+        case .modelPathUnusable(let path, let reason):
+            return "\(path): \(reason); pass a model directory (one with config.json)"
         case .missingFile(let path):
             return "\(path): file not found; \(reconvert)"
         case .invalidConfig(let path, let reason):

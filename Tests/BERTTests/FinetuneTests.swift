@@ -203,6 +203,38 @@ func snapshot(_ url: URL) -> [String: Data] {
         try expectFailureLeavesOutput(s, train: bad) { #expect($0 as? DatasetError == .oneLabel(path: bad.path, label: "cat")) }
     }
 
+    /// A label column of ids (every row its own label) is refused at once, not trained for
+    /// hours: single-label, multi-label and a validation label unknown to the training set.
+    @Test func tooManyLabels() throws {
+        let s = try FinetuneScratch()
+        defer { s.remove() }
+        let n = TaskTargets.maxLabels + 1
+        let ids = try s.file("ids.csv", "text,label\n" + (0..<n).map { "the cat \($0),id\($0)" }.joined(separator: "\n") + "\n")
+        let start = Date()
+        try expectFailureLeavesOutput(s, train: ids) { error in
+            #expect(error as? DatasetError == .tooManyLabels(path: ids.path, count: n, limit: TaskTargets.maxLabels))
+            #expect("\(error)".contains("\(n) distinct labels"))
+        }
+        #expect(Date().timeIntervalSince(start) < 30)
+        var multi = s.options()
+        multi.task = .multiLabel
+        let output = s.root.appendingPathComponent("multi-out")
+        #expect(throws: DatasetError.tooManyLabels(path: ids.path, count: n, limit: TaskTargets.maxLabels)) {
+            _ = try s.tuner(multi).run(train: ids, validation: nil, output: output)
+        }
+        // At the limit, a validation row with an unknown label: the message lists 20 labels, not 10,000.
+        let many = try s.file("many.csv", "text,label\n" + (0..<TaskTargets.maxLabels).map { "the cat \($0),id\($0)" }.joined(separator: "\n") + "\n")
+        let unknown = try s.file("unknown.csv", "text,label\nthe dog,nope\n")
+        do {
+            _ = try s.tuner(s.options(freeze: true)).run(train: many, validation: unknown, output: output)
+            Issue.record("no error")
+        } catch let error as DatasetError {
+            guard case .unknownLabel(_, 2, "nope", let known) = error else { Issue.record("\(error)"); return }
+            #expect(known.count == TaskTargets.maxLabels)
+            #expect("\(error)".contains("… \(TaskTargets.maxLabels - 20) more") && "\(error)".count < 600)
+        }
+    }
+
     @Test func emptyFile() throws {
         let s = try FinetuneScratch()
         defer { s.remove() }

@@ -192,6 +192,25 @@ import Testing
         #expect(throws: ModelError.self) { try ModelDirectory(resolving: "no-such-model-anywhere") }
     }
 
+    /// A path that names something other than a model directory says what it is.
+    @Test func unusableModelPaths() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("paths-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (a, b) = (root.appendingPathComponent("loop-a").path, root.appendingPathComponent("loop-b").path)
+        try FileManager.default.createSymbolicLink(atPath: a, withDestinationPath: b)
+        try FileManager.default.createSymbolicLink(atPath: b, withDestinationPath: a)
+        #expect(throws: ModelError.modelPathUnusable(path: a, reason: "a loop of symbolic links")) { try ModelDirectory(resolving: a) }
+        let dangling = root.appendingPathComponent("dangling").path
+        try FileManager.default.createSymbolicLink(atPath: dangling, withDestinationPath: root.appendingPathComponent("gone").path)
+        #expect(throws: ModelError.modelPathUnusable(path: dangling, reason: "a symbolic link to nothing")) { try ModelDirectory(resolving: dangling) }
+        let file = root.appendingPathComponent("model.safetensors").path
+        FileManager.default.createFile(atPath: file, contents: Data())
+        #expect(throws: ModelError.modelPathUnusable(path: file, reason: "a file, not a model directory")) { try ModelDirectory(resolving: file) }
+        let missing = root.appendingPathComponent("missing").path
+        #expect(throws: ModelError.modelNotFound(name: missing, searched: [missing])) { try ModelDirectory(resolving: missing) }
+    }
+
     /// A safetensors file assembled by hand, for dtypes and offsets our writer never produces.
     func rawSafetensors(_ tensors: [String: (String, [Int], Data)]) throws -> Data {
         var header: [String: Any] = [:], body = Data()

@@ -250,6 +250,7 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible {
     case badRow(path: String, line: Int, reason: String)
     case oneLabel(path: String, label: String)
     case unknownLabel(path: String, line: Int, label: String, known: [String])
+    case tooManyLabels(path: String, count: Int, limit: Int)
 
     /// One line even when the headers or labels it quotes hold line breaks (escaped).
     public var description: String { message.oneLine }
@@ -269,7 +270,10 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible {
         case .oneLabel(let path, let label):
             return "\(path): every row has the label '\(label)'; a classifier needs at least two labels"
         case .unknownLabel(let path, let line, let label, let known):
-            return "\(path):\(line): label '\(label)' is not one the model knows (\(known.joined(separator: ", "))); use the training labels"
+            let shown = known.count <= 20 ? known.joined(separator: ", ") : known.prefix(20).joined(separator: ", ") + ", … \(known.count - 20) more"
+            return "\(path):\(line): label '\(label)' is not one the model knows (\(shown)); use the training labels"
+        case .tooManyLabels(let path, let count, let limit):
+            return "\(path): \(count) distinct labels, more than the \(limit) a classifier is trained with here; is the label column an id or a text? A label should name a class that several rows share"
         }
     }
 }

@@ -188,12 +188,14 @@ struct TaskTargets {
             let given = try train.singleLabels() + (validation?.singleLabels() ?? [])
             let known = train.labelSet
             guard known.count >= 2 else { throw DatasetError.oneLabel(path: train.url.path, label: known.first ?? "") }
+            try Self.checkLabelCount(known.count, path: train.url.path)
+            let id = Dictionary(uniqueKeysWithValues: known.enumerated().map { ($0.element, $0.offset) })
             if let v = validation {
-                for (k, label) in v.labels.enumerated() where !known.contains(label) {
+                for (k, label) in v.labels.enumerated() where id[label] == nil {
                     throw DatasetError.unknownLabel(path: v.url.path, line: v.lines[k], label: label, known: known)
                 }
             }
-            (labels, classes, values) = (known, given.map { known.firstIndex(of: $0)! }, nil)
+            (labels, classes, values) = (known, given.map { id[$0]! }, nil)
         case .regression:
             (labels, classes, values) = (["LABEL_0"], nil, try (train.values() + (validation?.values() ?? [])).map(Float.init))
         case .multiLabel:
@@ -202,20 +204,36 @@ struct TaskTargets {
             guard !known.isEmpty else {
                 throw DatasetError.badRow(path: train.url.path, line: train.lines[0], reason: "no row has a label, so there is nothing to learn")
             }
+            try Self.checkLabelCount(known.count, path: train.url.path)
+            let id = Dictionary(uniqueKeysWithValues: known.enumerated().map { ($0.element, $0.offset) })
             var lists = trainLists
             if let v = validation {
                 let validationLists = v.labelLists(separator: o.labelSeparator)
                 for (k, list) in validationLists.enumerated() {
-                    if let label = list.first(where: { !known.contains($0) }) {
+                    if let label = list.first(where: { id[$0] == nil }) {
                         throw DatasetError.unknownLabel(path: v.url.path, line: v.lines[k], label: label, known: known)
                     }
                 }
                 lists += validationLists
             }
-            (labels, classes, values) = (known, nil, lists.flatMap { list in known.map { list.contains($0) ? Float(1) : 0 } })
+            // values: one row of `known.count` 0/1 targets per example.
+            var targets = [Float](repeating: 0, count: lists.count * known.count)
+            for (row, list) in lists.enumerated() {
+                for label in list { targets[row * known.count + id[label]!] = 1 }
+            }
+            (labels, classes, values) = (known, nil, targets)
         case .tokenClassification, .mlm:
             preconditionFailure("token classification and mlm read their own data (FineTuner.runTokenClassification, runMaskedLM)")
         }
+    }
+
+    /// The most outputs a classification head is given: a head of L outputs costs L × hidden
+    /// weights, their gradients and two Adam moments, and L × hidden products per row and step.
+    /// Past it a label column is almost surely not labels (an id, the text again).
+    static let maxLabels = 10_000
+
+    static func checkLabelCount(_ count: Int, path: String) throws {
+        guard count <= maxLabels else { throw DatasetError.tooManyLabels(path: path, count: count, limit: maxLabels) }
     }
 
     /// The targets of `examples`, in that order.

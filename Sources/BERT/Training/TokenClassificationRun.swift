@@ -29,6 +29,7 @@ extension FineTuner {
                                                                tooFew: { DatasetError.badRow(path: train.path, line: trainSet.lines[0], reason: "one row cannot be split into training and validation; add rows or pass --validation") })
         let labels = TokenTagSet.ordered(trainIndices.flatMap { tags[$0] } + (validation == nil ? validationIndices.flatMap { tags[$0] } : []))
         guard labels.count >= 2 else { throw DatasetError.oneLabel(path: train.path, label: labels.first ?? "") }
+        try TaskTargets.checkLabelCount(labels.count, path: train.path)
         let id = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, $0.offset) })
 
         guard let tokenizer = try source.loadTokenizer() as? any TokenDecoding else {
