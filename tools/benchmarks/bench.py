@@ -66,9 +66,9 @@ def percentile(xs, p):
 
 
 def build():
-    say("building .build/release/bert (release, -target-cpu native)")
+    say("building .build/release/bert (release, for this CPU: -target-cpu native -Xcc -march=native)")
     subprocess.run(["swift", "build", "-c", "release", "--product", "bert",
-                    "-Xswiftc", "-target-cpu", "-Xswiftc", "native"],
+                    "-Xswiftc", "-target-cpu", "-Xswiftc", "native", "-Xcc", "-march=native"],
                    check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
 
 
