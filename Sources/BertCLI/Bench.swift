@@ -80,6 +80,7 @@ struct Bench: ParsableCommand {
             let env = ProcessInfo.processInfo.environment
             let fields: [(String, String)] = [
                 ("core", JSON.string(BLAS.coreName)),
+                ("core_detected", JSON.string(BLAS.selection.detected)),
                 ("precision", JSON.string(embedder.precision.rawValue)),
                 ("product_engine", JSON.string(embedder.precision == .fp32
                     ? (F32Products.packed ? F32Products.engine : "OpenBLAS " + BLAS.coreName) : "oneDNN " + DNNL.version)),

@@ -281,3 +281,5 @@ const char *cdnnl_version(void) {
 static int has(dnnl_cpu_isa_t isa) { return ((unsigned)dnnl_get_effective_cpu_isa() & (unsigned)isa) == (unsigned)isa; }
 int cdnnl_has_bf16(void) { return has(dnnl_cpu_isa_avx512_core_bf16); }
 int cdnnl_has_vnni(void) { return has(dnnl_cpu_isa_avx512_core_vnni); }
+int cdnnl_has_avx512_core(void) { return has(dnnl_cpu_isa_avx512_core); }
+int cdnnl_has_avx2(void) { return has(dnnl_cpu_isa_avx2); }

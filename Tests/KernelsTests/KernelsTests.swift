@@ -132,6 +132,14 @@ struct KernelsTests {
         #expect(!BLAS.coreName.isEmpty && BLAS.coreName != "unknown")
         #expect(BLAS.threads >= 1)
     }
+
+    /// Debian's OpenBLAS 0.3.21 falls back to its Prescott (SSE3) kernels on CPUs newer than
+    /// it (Emerald Rapids): unless the user chose a core, the runtime re-selects one this CPU runs.
+    @Test func blasRunsKernelsForThisCPU() {
+        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil, let family = BLAS.cpuFamily else { return }
+        #expect(BLAS.coreName != "Prescott", "OpenBLAS runs its SSE3 kernels on a CPU that runs \(family)'s")
+        #expect(!BLAS.selection.reselected || BLAS.selection.running == family)
+    }
 }
 
 /// A tiny seeded generator, so failures reproduce.

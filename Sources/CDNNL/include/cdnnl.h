@@ -45,6 +45,9 @@ const char *cdnnl_version(void);
 /// Whether oneDNN's kernels here reach at least avx512_core_bf16 / avx512_core_vnni.
 int cdnnl_has_bf16(void);
 int cdnnl_has_vnni(void);
+/// Whether this CPU (and its OS) runs AVX-512 (F, CD, BW, DQ, VL: avx512_core) / AVX2.
+int cdnnl_has_avx512_core(void);
+int cdnnl_has_avx2(void);
 
 #ifdef __cplusplus
 }
