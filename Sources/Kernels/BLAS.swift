@@ -1,4 +1,3 @@
-import CDNNL
 import COpenBLAS
 import Foundation
 
@@ -15,13 +14,11 @@ public enum BLAS {
     /// Threads OpenBLAS uses for one product.
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }
-        set {
-            prepare()
-            openblas_set_num_threads(Int32(max(1, newValue)))
-        }
+        set { openblas_set_num_threads(Int32(max(1, newValue))) }
     }
 
-    /// Makes sure `selection` has run; every product calls it first.
+    /// Makes sure `selection` has run; every product calls it first (setting the thread
+    /// count does not need it: the re-initialization leaves that alone).
     @inlinable public static func prepare() { _ = selection }
 
     /// OpenBLAS's choice of kernels, corrected once, before the first product.
@@ -29,8 +26,8 @@ public enum BLAS {
     /// Debian's OpenBLAS 0.3.21 picks its kernels by CPU model when it loads. It does not
     /// know CPUs newer than itself: on Intel's Emerald Rapids (family 6, model 207), for one,
     /// it falls back, silently, to its Prescott (SSE3) kernels. There a 1536³ sgemm runs at
-    /// 21–26 GFLOP/s on one core, against 108–147 with the SkylakeX kernels, and `bert embed`
-    /// is 4.5× slower. When that happened and `OPENBLAS_CORETYPE` is unset (the user did not
+    /// 21–26 GFLOP/s on one core, against 108–148 with the SkylakeX kernels, and an embedding
+    /// pass is 3.1–4.3× slower. When that happened and `OPENBLAS_CORETYPE` is unset (the user did not
     /// choose), OpenBLAS is initialized again with `OPENBLAS_CORETYPE` set to the newest
     /// family this CPU runs: SkylakeX with AVX-512, Haswell with AVX2. The re-initialization
     /// is OpenBLAS's own: `gotoblas_dynamic_quit` and `gotoblas_dynamic_init` (exported by its
@@ -50,7 +47,7 @@ public enum BLAS {
     /// The newest OpenBLAS kernel family this CPU (and its OS) runs, by oneDNN's detection:
     /// SkylakeX (AVX-512), Haswell (AVX2), or nil.
     public static var cpuFamily: String? {
-        cdnnl_has_avx512_core() != 0 ? "SkylakeX" : cdnnl_has_avx2() != 0 ? "Haswell" : nil
+        DNNL.hasAVX512Core ? "SkylakeX" : DNNL.hasAVX2 ? "Haswell" : nil
     }
 
     private static var currentCore: String {

@@ -12,6 +12,9 @@ public enum DNNL {
     /// Whether oneDNN's kernels here reach avx512_core_bf16 / avx512_core_vnni.
     public static var hasBF16: Bool { cdnnl_has_bf16() != 0 }
     public static var hasVNNI: Bool { cdnnl_has_vnni() != 0 }
+    /// Whether this CPU (and its OS) runs AVX-512 (avx512_core: F, CD, BW, DQ, VL) / AVX2.
+    public static var hasAVX512Core: Bool { cdnnl_has_avx512_core() != 0 }
+    public static var hasAVX2: Bool { cdnnl_has_avx2() != 0 }
 
     /// The text of a NUL-terminated C buffer.
     static func message(_ buffer: [CChar]) -> String {
