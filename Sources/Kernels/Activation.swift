@@ -18,7 +18,7 @@ public enum Activation: String, Sendable, CaseIterable {
             Vector.map(x, count: count) { v in 0.5 * v * (1 + FastMath.tanh(c * v.addingProduct(0.044715 * v, v * v))) }
         case .relu:
             Vector.forEachChunk(count: count) { i in
-                Vector.store(pointwiseMax(Vector.load(x + i), SIMD16()), to: x + i)
+                Vector.store(Vector.maximum(Vector.load(x + i), SIMD16()), to: x + i)
             } tail: { i in
                 x[i] = Swift.max(x[i], 0)
             }

@@ -8,7 +8,7 @@ public enum FastMath {
     /// e^x, relative error ≲ 2e-7; inputs below −87.3 give ≈ 0, above 88.3 are clamped.
     @inline(__always)
     public static func exp(_ x: V) -> V {
-        let x = pointwiseMin(pointwiseMax(x, V(repeating: -87.3)), V(repeating: 88.3))
+        let x = Vector.minimum(Vector.maximum(x, V(repeating: -87.3)), V(repeating: 88.3))
         // n = round(x / ln 2) through the 1.5·2²³ trick: n lands in the low mantissa bits.
         let magic = V(repeating: 12_582_912)
         let shifted = magic.addingProduct(x, V(repeating: 1.442_695_04))
@@ -41,7 +41,7 @@ public enum FastMath {
         p = V(repeating: -0.376_124_471_426_010_13).addingProduct(p, t)
         p = V(repeating: 1.128_379_106_521_606_4).addingProduct(p, t)
         let small = a * p
-        let u = pointwiseMin(a, V(repeating: 4)) - 2.625
+        let u = Vector.minimum(a, V(repeating: 4)) - 2.625
         var q = V(repeating: -1.988_481_699_299_882_2e-07)
         q = V(repeating: -2.027_950_131_378_02e-06).addingProduct(q, u)
         q = V(repeating: 8.926_959_708_333_015e-06).addingProduct(q, u)
@@ -68,7 +68,7 @@ public enum FastMath {
         let bits = unsafeBitCast(x, to: Bits.self)
         let sign = bits & Bits(repeating: 0x8000_0000)
         let a = unsafeBitCast(bits & Bits(repeating: 0x7FFF_FFFF), to: V.self)
-        let e = exp(pointwiseMin(a + a, V(repeating: 40)))
+        let e = exp(Vector.minimum(a + a, V(repeating: 40)))
         let magnitude = 1 - 2 / (e + 1)
         return unsafeBitCast(unsafeBitCast(magnitude, to: Bits.self) | sign, to: V.self)
     }

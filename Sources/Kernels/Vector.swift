@@ -37,11 +37,20 @@ enum Vector {
         sum(UnsafePointer(p), count: count)
     }
 
+    /// Lane-wise minimum and maximum, one compare and one blend each: where a lane of b is NaN,
+    /// a's lane (the stdlib's pointwiseMin/Max follow IEEE 754 minimum's rules for NaN lane by
+    /// lane, which compiles to a scalar loop).
+    @inline(__always) @usableFromInline
+    static func minimum(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a.replacing(with: b, where: b .< a) }
+
+    @inline(__always) @usableFromInline
+    static func maximum(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a.replacing(with: b, where: b .> a) }
+
     @inline(__always) @usableFromInline
     static func max(_ p: UnsafePointer<Float>, count: Int) -> Float {
         var acc = SIMD16<Float>(repeating: -.infinity)
         var rest = -Float.infinity
-        forEachChunk(count: count) { acc = pointwiseMax(acc, load(p + $0)) } tail: { rest = Swift.max(rest, p[$0]) }
+        forEachChunk(count: count) { acc = maximum(acc, load(p + $0)) } tail: { rest = Swift.max(rest, p[$0]) }
         return Swift.max(acc.max(), rest)
     }
 

@@ -104,6 +104,12 @@ struct KernelsTests {
         #expect(gridError(-10, 10, FastMath.tanh, exact: Foundation.tanh) < 3e-7)
         #expect(FastMath.exp(SIMD16(repeating: -.infinity)).max() < 1e-37)
         #expect(FastMath.erf(SIMD16(repeating: 0)) == SIMD16(repeating: 0))
+        // NaN stays NaN through the clamps (it once became e^-87.3, a silent 0 in softmax)
+        let nan = SIMD16<Float>(repeating: .nan)
+        #expect((0..<16).allSatisfy { FastMath.exp(nan)[$0].isNaN && FastMath.tanh(nan)[$0].isNaN })
+        var relu = [Float](repeating: .nan, count: 17)
+        Activation.relu.apply(&relu, count: relu.count)
+        #expect(relu.allSatisfy { $0.isNaN }, "relu(NaN) is NaN, as torch's")
     }
 
     @Test mutating func activationsMatchNaiveOnAWideGrid() {
