@@ -47,6 +47,7 @@ let package = Package(
             name: "BertServer",
             dependencies: [
                 "BERT",
+                "Kernels",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,6 @@
 import Hummingbird
 import NIOCore
-import Synchronization
+import Kernels
 
 /// The request context of every route: Hummingbird's basic context plus the connection
 /// the request came on, so that a request's work can end when its client goes away.
@@ -31,7 +31,7 @@ final class ConnectionWatch: Sendable {
         var gone: Set<ObjectIdentifier> = []
         var next: UInt64 = 0
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Runs `work`, cancelling it if `channel`'s client goes away first.
     func run<T: Sendable>(on channel: any Channel, _ work: @escaping @Sendable () async throws -> T) async throws -> T {

@@ -1,7 +1,7 @@
 import BERT
 import CoreMetrics
 import Foundation
-import Synchronization
+import Kernels
 import Tokenizers
 
 /// What the engine computes for one input.
@@ -228,7 +228,7 @@ final class InferenceEngine: @unchecked Sendable {
 /// Per-input admission: a request takes one permit per input or is refused at once (429).
 final class Permits: Sendable {
     let limit: Int
-    private let used = Mutex(0)
+    private let used = Locked(0)
     private let gauge: CoreMetrics.Gauge?
     /// Inputs ever admitted (what a test waits on: a gauge can fall before it is read).
     private let total: CoreMetrics.Counter?

@@ -79,10 +79,7 @@ public final class PackedWeight: @unchecked Sendable {
 final class PackedParts: @unchecked Sendable {
     struct Key: Hashable { let rows: Range<Int>, ldc: Int }
     typealias Make = @Sendable (Range<Int>, Int) throws(DNNL.Failure) -> PackedWeight
-    // An NSLock (a pthread mutex), not Synchronization.Mutex: ThreadSanitizer does not see
-    // the Mutex's futex on Linux as a lock and reported every first packing as a race.
-    private let lock = NSLock()
-    private var parts: [Key: PackedWeight] = [:]
+    private let parts = Locked<[Key: PackedWeight]>([:])
     private let make: Make
 
     init(_ make: @escaping Make) { self.make = make }
@@ -90,14 +87,14 @@ final class PackedParts: @unchecked Sendable {
     /// Packs a part now (at load), so that a failure is an error there and not in a forward pass.
     func prepare(_ rows: Range<Int>, ldc: Int) throws(DNNL.Failure) {
         let p = try make(rows, ldc)
-        lock.withLock { parts[Key(rows: rows, ldc: ldc)] = p }
+        parts.withLock { $0[Key(rows: rows, ldc: ldc)] = p }
     }
 
     /// The part for these rows, packed on first use; a weight that packed at load packs its
     /// parts alike, so a failure here (out of memory) ends the process with oneDNN's reason.
     func part(_ rows: Range<Int>, ldc: Int) -> PackedWeight {
         let key = Key(rows: rows, ldc: ldc)
-        return lock.withLock {
+        return parts.withLock { parts in
             if let p = parts[key] { return p }
             do {
                 let p = try make(rows, ldc)
@@ -109,7 +106,7 @@ final class PackedParts: @unchecked Sendable {
         }
     }
 
-    var bytes: Int { lock.withLock { parts.values.reduce(0) { $0 + $1.bytes } } }
+    var bytes: Int { parts.withLock { $0.values.reduce(0) { $0 + $1.bytes } } }
 }
 
 /// Per-thread memory for a product's converted inputs and integer results: each batch worker
