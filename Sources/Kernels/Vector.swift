@@ -37,9 +37,9 @@ enum Vector {
         sum(UnsafePointer(p), count: count)
     }
 
-    /// Lane-wise minimum and maximum, one compare and one blend each: where a lane of b is NaN,
-    /// a's lane (the stdlib's pointwiseMin/Max follow IEEE 754 minimum's rules for NaN lane by
-    /// lane, which compiles to a scalar loop).
+    /// Lane-wise minimum and maximum, one compare and one blend each: a's lane wherever either
+    /// lane is NaN, so a NaN in a stays and a NaN in b is dropped (the stdlib's pointwiseMin/Max
+    /// follow IEEE 754 minimum's rules for NaN lane by lane, which compiles to a scalar loop).
     @inline(__always) @usableFromInline
     static func minimum(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a.replacing(with: b, where: b .< a) }
 
