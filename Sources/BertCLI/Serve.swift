@@ -15,6 +15,8 @@ struct Serve: ParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port (0: any free port).") var port = 8080
     @Option(help: "Real tokens per forward pass.") var maxBatchTokens = 16384
+    @Option(help: "Batches run at once, each on its own thread (1...64); two keep both cores busy under many one-input clients.")
+    var inferenceThreads = 2
     @Option(help: "Inputs admitted at once over all requests; past that, 429.") var maxConcurrentRequests = 512
     @Option(help: "Inputs in one request; past that, 422.") var maxClientBatchSize = 1024
     @Option(help: "Bytes in one request body; past that, 413.") var payloadLimit = 2_000_000
@@ -29,6 +31,7 @@ struct Serve: ParsableCommand {
         o.host = host
         o.port = port
         o.maxBatchTokens = maxBatchTokens
+        o.inferenceThreads = inferenceThreads
         o.maxConcurrentRequests = maxConcurrentRequests
         o.maxClientBatchSize = maxClientBatchSize
         o.payloadLimit = payloadLimit

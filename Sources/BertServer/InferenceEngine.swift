@@ -34,13 +34,17 @@ struct Inferred: Sendable {
     }
 }
 
-/// One queue for every input of every request, and one thread that runs them.
+/// One queue for every input of every request, and `threads` threads that run it.
 ///
 /// Requests add their inputs one by one; as soon as the engine is free it draws a batch:
 /// the oldest input, then every queued input for the same model and work, oldest first,
 /// while the batch stays within `maxBatchTokens` real tokens (the encoder packs by length,
 /// longest together, so padding is not counted). A client batch larger than that is run in
-/// several batches. The façades are called from this thread only, one call at a time.
+/// several batches. Each thread draws its own batch when it is free, so with two, one batch
+/// runs while the other's answers go out and its clients send again: under many one-input
+/// clients a single thread left a third of the two cores idle in that gap (measured, see
+/// README). The façades take concurrent calls; each call's results do not depend on what
+/// else runs (SeamRegressionTests).
 /// The queue holds only inputs that hold a permit (`Permits`), so it is bounded.
 final class InferenceEngine: @unchecked Sendable {
     private struct Item {
@@ -91,30 +95,39 @@ final class InferenceEngine: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [Item] = []
     private var stopping = false
-    private var finished = false
+    private var running = 0
     private var nextRequest: UInt64 = 0
     private let metrics: ServerMetrics
-    private var thread: Thread?
+    /// Threads started and not yet ended.
+    private var started = false
+    let threads: Int
 
-    init(maxBatchTokens: Int, metrics: ServerMetrics) {
+    init(maxBatchTokens: Int, threads: Int, metrics: ServerMetrics) {
+        precondition(threads > 0)
         self.maxBatchTokens = maxBatchTokens
+        self.threads = threads
         self.metrics = metrics
     }
 
     func start() {
-        let thread = Thread { [self] in loop() }
-        thread.name = "bert-inference"
-        thread.stackSize = 16 << 20
-        self.thread = thread
-        thread.start()
+        condition.withLock {
+            started = true
+            running = threads
+        }
+        for _ in 0..<threads {
+            let thread = Thread { [self] in loop() }
+            thread.name = "bert-inference"
+            thread.stackSize = 16 << 20
+            thread.start()
+        }
     }
 
-    /// Lets the thread finish what is queued, then end; waits for it.
+    /// Lets the threads finish what is queued, then end; waits for them.
     func stop() {
         condition.lock()
         stopping = true
         condition.broadcast()
-        while !finished && thread != nil { condition.wait() }
+        while started && running > 0 { condition.wait() }
         condition.unlock()
     }
 
@@ -181,7 +194,7 @@ final class InferenceEngine: @unchecked Sendable {
             }
         }
         condition.lock()
-        finished = true
+        running -= 1
         condition.broadcast()
         condition.unlock()
     }

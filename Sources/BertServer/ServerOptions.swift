@@ -9,6 +9,8 @@ public struct ServerOptions: Sendable {
     public var port = 8080
     /// Real tokens per forward pass (padding is not counted: the engine packs by length).
     public var maxBatchTokens = 16384
+    /// Batches run at once, each drawn by its own thread when it is free (see `InferenceEngine`).
+    public var inferenceThreads = 2
     /// Inputs admitted at once, over all requests; past that, 429.
     public var maxConcurrentRequests = 512
     /// Inputs in one request; past that, 422.
@@ -32,6 +34,7 @@ public struct ServerOptions: Sendable {
         if models.isEmpty { return "--model: give at least one model" }
         if !(0...65535).contains(port) { return "--port \(port) is not a port (0...65535)" }
         if maxBatchTokens < 1 { return "--max-batch-tokens must be positive" }
+        if !(1...64).contains(inferenceThreads) { return "--inference-threads \(inferenceThreads) is not 1...64" }
         if maxConcurrentRequests < 1 { return "--max-concurrent-requests must be positive" }
         if maxClientBatchSize < 1 { return "--max-client-batch-size must be positive" }
         if payloadLimit < 1 { return "--payload-limit must be positive" }

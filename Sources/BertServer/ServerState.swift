@@ -18,7 +18,7 @@ final class ServerState: Sendable {
         self.models = models
         self.metrics = metrics
         self.logger = logger
-        engine = InferenceEngine(maxBatchTokens: options.maxBatchTokens, metrics: metrics)
+        engine = InferenceEngine(maxBatchTokens: options.maxBatchTokens, threads: options.inferenceThreads, metrics: metrics)
         permits = Permits(limit: options.maxConcurrentRequests, gauge: metrics.admitted, total: metrics.admittedTotal)
     }
 

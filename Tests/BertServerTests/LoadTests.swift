@@ -10,9 +10,11 @@ import Testing
     }
 
     /// 32 clients each send one sentence at once (and 4 more send 8 each): every answer is
-    /// SentenceEmbedder.embed's for that sentence, to 1e-5 absolute, whatever batch it ran in.
-    @Test func concurrentClients() async throws {
-        let server = try ServerProcess(["--model", ServerProcess.model("all-MiniLM-L6-v2"), "--max-batch-tokens", "512"])
+    /// SentenceEmbedder.embed's for that sentence, to 1e-5 absolute, whatever batch it ran in
+    /// and whichever of the engine's threads ran it (one, the default two, four).
+    @Test(arguments: [1, 2, 4]) func concurrentClients(threads: Int) async throws {
+        let server = try ServerProcess(["--model", ServerProcess.model("all-MiniLM-L6-v2"), "--max-batch-tokens", "512",
+                                        "--inference-threads", "\(threads)"])
         defer { #expect(server.stop() == 0) }
         let expected = try SentenceEmbedder(directory: ModelDirectory(url: URL(fileURLWithPath: ServerProcess.model("all-MiniLM-L6-v2")))).embed(Self.sentences)
         let answers = try await withThrowingTaskGroup(of: (Int, [[Float]], Int).self) { group in
@@ -47,6 +49,21 @@ import Testing
         let batches = metrics.split(separator: "\n").first { $0.hasPrefix("te_batch_next_size_count") }
             .flatMap { Int($0.split(separator: " ").last!) } ?? 0
         #expect(batches > 0 && batches < 64, "\(batches) batches for 64 inputs")
+    }
+
+    /// An engine thread count outside 1...64 is refused before anything loads, saying why.
+    @Test(arguments: ["0", "65"]) func inferenceThreadsOutOfRangeAreRefused(value: String) throws {
+        let process = Process()
+        process.executableURL = try ServerProcess.bert()
+        process.arguments = ["serve", "--model", ServerProcess.model("all-MiniLM-L6-v2"), "--port", "0", "--inference-threads", value]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(text.contains("--inference-threads \(value) is not 1...64"), "\(text)")
     }
 
     /// SIGTERM while requests are queued and running: each accepted request is answered in

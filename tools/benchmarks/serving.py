@@ -168,6 +168,7 @@ def main():
     p.add_argument("--only", choices=["ours", "infinity", "fastapi"], action="append")
     p.add_argument("--soak", type=int, default=0, help="then N requests of load (a) on ours alone, sampling RSS")
     p.add_argument("--json", help="also write every figure to this file")
+    p.add_argument("--ours-args", default="", help="extra `bert serve` flags for ours, e.g. '--batch-linger 0'")
     args = p.parse_args()
     if not os.access(BERT, os.X_OK):
         raise SystemExit("bench serving: .build/release/bert is missing: run tools/setup")
@@ -180,7 +181,8 @@ def main():
     write_bodies(sentences, 32, batch)
     hf_dir = hf_model_dir()
     contenders = {
-        "ours": lambda: Server("ours", [BERT, "serve", "--model", MODEL, "--port", "{port}"], "/v1/embeddings"),
+        "ours": lambda: Server("ours", [BERT, "serve", "--model", MODEL, "--port", "{port}", *args.ours_args.split()],
+                                   "/v1/embeddings"),
         "infinity": lambda: Server("infinity", [os.path.join(INFINITY_VENV, "bin", "infinity_emb"), "v2", "--model-id", hf_dir,
                                                 "--served-model-name", MODEL, "--port", "{port}", "--engine", "torch",
                                                 "--device", "cpu", "--no-model-warmup"],
