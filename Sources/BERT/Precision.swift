@@ -14,7 +14,7 @@ import Kernels
 /// - `int8`: weights quantized once at load per output channel (Int8, symmetric),
 ///   activations per row before each product (UInt8 with a zero point), Int32 sums on VNNI
 ///   (oneDNN, avx512_vnni), dequantized to fp32 (see `Int8Products` in Kernels).
-public enum Precision: String, Sendable, CaseIterable {
+public enum Precision: String, Codable, Sendable, CaseIterable {
     case fp32, bf16, int8
 
     /// `BERT_PRECISION` when set (fp32, bf16 or int8), else fp32.

@@ -91,6 +91,14 @@ struct WeightScope {
         return weights.precision == .fp32 && !F32Products.packed ? nil : weights.precision
     }
 
+    /// The arithmetic of a trainable `Linear`'s products loaded here: the chosen precision
+    /// (fp32 or bf16) inside the encoder layers in training, as inference's bf16 covers them;
+    /// nil at inference and elsewhere (pooler, heads: fp32).
+    var trainingPrecision: Precision? {
+        guard isTraining, prefix.hasPrefix("encoder.layer.") else { return nil }
+        return weights.precision
+    }
+
     /// The packed copy of parameter `name`, made once (a shared layer's second Linear reuses it).
     func packed<T: AnyObject>(_ name: String, _ make: () throws(DNNL.Failure) -> T) throws(DNNL.Failure) -> T {
         try weights.packed(name, make)

@@ -37,7 +37,8 @@ struct Bench: ParsableCommand {
         try reportingErrors {
             if trainStep {
                 let seconds = try FineTuner.timeSteps(source: model.directory(default: "all-MiniLM-L6-v2"),
-                                                      batchSize: batchSize, length: length, steps: steps)
+                                                      batchSize: batchSize, length: length, steps: steps,
+                                                      precision: try precision.precision ?? Precision.fromEnvironment())
                 emit("{\"core\":\(JSON.string(BLAS.coreName)),\"blas_threads\":\(BLAS.threads),\"step_seconds\":\(JSON.array(seconds) { "\($0)" })}")
                 return
             }

@@ -93,6 +93,13 @@ struct Finetune: ParsableCommand {
     var resume = false
     @Option(help: "Also write each epoch's figures to FILE as JSON Lines.")
     var jsonLog: String?
+    @Option(help: ArgumentHelp(
+        "Arithmetic of the encoder layers' weight products while training: fp32 (default) or bf16.",
+        discussion: "bf16 is mixed precision, as PyTorch's CPU autocast: each product's operands rounded to bf16, fp32 sums; "
+            + "weights, gradients, AdamW and the loss stay fp32. It needs a CPU with avx512_bf16, full fine-tuning of a "
+            + "sequence task (classification, regression, multi-label), and gives up the fp32 run's PyTorch parity. "
+            + "--resume needs the --precision the run started with. The model written is fp32 either way."))
+    var precision: Precision = .fp32
 
     func validate() throws {
         guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
@@ -127,6 +134,7 @@ struct Finetune: ParsableCommand {
             options.seed = seed
             options.patience = patience
             options.checkpointSteps = checkpointSteps
+            options.precision = precision == .fp32 ? nil : precision
             let tuner = FineTuner(source: try model.directory(default: "all-MiniLM-L6-v2"), options: options)
             var log: FileHandle? = nil
             if let jsonLog {

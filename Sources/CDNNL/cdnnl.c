@@ -249,6 +249,20 @@ int cdnnl_multiply(cdnnl_weight *w, int64_t m, const void *a, void *c, int accum
     return 0;
 }
 
+// Exported by libdnnl 2.6 (benchdnn calls it) but declared in its public header only from
+// 3.x on, with this signature: row-major, as dnnl_sgemm.
+dnnl_status_t dnnl_gemm_bf16bf16f32(char transa, char transb, dnnl_dim_t M, dnnl_dim_t N, dnnl_dim_t K, float alpha,
+                                    const uint16_t *A, dnnl_dim_t lda, const uint16_t *B, dnnl_dim_t ldb, float beta,
+                                    float *C, dnnl_dim_t ldc);
+
+int cdnnl_gemm_bf16(int transa, int transb, int64_t m, int64_t n, int64_t k, float alpha, const uint16_t *a, int64_t lda,
+                    const uint16_t *b, int64_t ldb, float beta, float *c, int64_t ldc, char *error, size_t size) {
+    if (!state(error, size)) return -1;  // one OpenMP thread for this caller
+    TRY(dnnl_gemm_bf16bf16f32(transa ? 'T' : 'N', transb ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc),
+        "the bf16 gemm");
+    return 0;
+}
+
 void cdnnl_weight_destroy(cdnnl_weight *w) {
     if (!w) return;
     for (int a = 0; a < 2; a++)

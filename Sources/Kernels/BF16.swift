@@ -1,3 +1,4 @@
+import CDNNL
 import Foundation
 
 /// bfloat16 weight products, the opt-in `bf16` precision: inputs rounded to bf16 (8 bits of
@@ -48,6 +49,68 @@ public enum BF16 {
                 y[i * ldc + j] = Float(sum) + (beta == 0 ? 0 : beta * y[i * ldc + j])
             }
         }
+    }
+
+    /// c (m, n) = alpha · op(a) · op(b) + beta · c for fp32 operands, as `Gemm.multiply` (op(a)
+    /// is a (m, k), or aᵀ with a stored (k, m) when `transposeA`; likewise b), but a and b are
+    /// rounded to bf16 in this thread's scratch first and the product runs on oneDNN's bf16
+    /// gemm with fp32 accumulation: the weight products of fine-tuning in bf16, where both
+    /// operands change every step (so nothing is packed once).
+    public static func gemm(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
+        alpha: Float = 1, beta: Float = 0, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
+    ) {
+        guard m > 0, n > 0 else { return }
+        guard k > 0 else {  // an empty sum: c = beta · c
+            for i in 0..<m { for j in 0..<n { c[i * (ldc ?? n) + j] = beta == 0 ? 0 : beta * c[i * (ldc ?? n) + j] } }
+            return
+        }
+        let scratch = ThreadScratch.current
+        // The stored matrix: `rows` rows of `length` values, `ld` apart; rounded into dense rows.
+        func rounded(_ x: UnsafePointer<Float>, slot: Int, rows: Int, length: Int, ld: Int) -> UnsafePointer<UInt16> {
+            let y = scratch.reserve(slot, bytes: rows * length * 2).assumingMemoryBound(to: UInt16.self)
+            if ld == length {
+                convert(x, into: y, count: rows * length)
+            } else {
+                for r in 0..<rows { convert(x + r * ld, into: y + r * length, count: length) }
+            }
+            return UnsafePointer(y)
+        }
+        let (aRows, aLength) = transposeA ? (k, m) : (m, k), (bRows, bLength) = transposeB ? (n, k) : (k, n)
+        let a16 = rounded(a, slot: 1, rows: aRows, length: aLength, ld: lda ?? aLength)
+        let b16 = rounded(b, slot: 2, rows: bRows, length: bLength, ld: ldb ?? bLength)
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 256) { error in
+            error[0] = 0
+            if cdnnl_gemm_bf16(transposeA ? 1 : 0, transposeB ? 1 : 0, Int64(m), Int64(n), Int64(k), alpha,
+                               a16, Int64(aLength), b16, Int64(bLength), beta, c, Int64(ldc ?? n),
+                               error.baseAddress, error.count) != 0 {
+                fatalError(DNNL.message(Array(error)))  // out of memory in the middle of a step
+            }
+        }
+    }
+
+    /// The naive twin of `gemm`: both operands rounded by `naiveConvert`, then
+    /// `Gemm.naiveMultiply`'s loops on the rounded values (Double accumulation).
+    public static func naiveGemm(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
+        alpha: Float = 1, beta: Float = 0, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
+    ) {
+        let lda = lda ?? (transposeA ? m : k), ldb = ldb ?? (transposeB ? k : n)
+        guard m > 0, n > 0, k > 0 else {  // nothing to round
+            return Gemm.naiveMultiply(a, b, into: c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+                                      alpha: alpha, beta: beta, lda: lda, ldb: ldb, ldc: ldc)
+        }
+        func roundTrip(_ x: UnsafePointer<Float>, count: Int) -> [Float] {
+            var bits = [UInt16](repeating: 0, count: count)
+            naiveConvert(x, into: &bits, count: count)
+            return bits.map(float)
+        }
+        let a32 = roundTrip(a, count: ((transposeA ? k : m) - 1) * lda + (transposeA ? m : k))
+        let b32 = roundTrip(b, count: ((transposeB ? n : k) - 1) * ldb + (transposeB ? k : n))
+        Gemm.naiveMultiply(a32, b32, into: c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+                           alpha: alpha, beta: beta, lda: lda, ldb: ldb, ldc: ldc)
     }
 
     /// fp32 → bf16, rounding to nearest, ties to even; NaN stays a (quiet) NaN.

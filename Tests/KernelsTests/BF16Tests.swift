@@ -107,6 +107,48 @@ import Testing
         #expect((errorSquares / squares).squareRoot() < 0x1p-8)
         #expect(weight.parts.part(0..<outF, ldc: outF).implementation.contains("avx512_core_bf16"))
     }
+
+    /// The training products' gemm (both operands rounded each call) against its naive twin, in
+    /// every transpose (the Linear's forward x·Wᵀ, its backward dyᵀ·x and dy·W), with padded
+    /// leading dimensions, alpha and beta: the bf16 products are exact in fp32, so only the fp32
+    /// accumulation differs, |Δ| ≤ (k + 1)·2⁻²³·(Σ|a||b| + |beta·c|). And it does round: against
+    /// the fp32 product of the unrounded inputs it is off by more than that bound somewhere.
+    @Test mutating func gemmMatchesNaiveAndRounds() throws {
+        try requireLibrary()
+        for (m, n, k) in [(37, 45, 300), (1, 7, 5), (64, 33, 129)] {
+            for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+                let (lda, ldb, ldc) = ((ta ? m : k) + 3, (tb ? k : n) + 1, n + 2)
+                let a = random((ta ? k : m) * lda), b = random((tb ? n : k) * ldb, scale: 0.2), c0 = random(m * ldc)
+                for (alpha, beta) in [(Float(1), Float(0)), (0.5, 1)] {
+                    var fast = c0, slow = c0, fp32 = c0
+                    BF16.gemm(a, b, into: &fast, m: m, n: n, k: k, transposeA: ta, transposeB: tb, alpha: alpha, beta: beta,
+                              lda: lda, ldb: ldb, ldc: ldc)
+                    BF16.naiveGemm(a, b, into: &slow, m: m, n: n, k: k, transposeA: ta, transposeB: tb, alpha: alpha, beta: beta,
+                                   lda: lda, ldb: ldb, ldc: ldc)
+                    Gemm.naiveMultiply(a, b, into: &fp32, m: m, n: n, k: k, transposeA: ta, transposeB: tb, alpha: alpha, beta: beta,
+                                       lda: lda, ldb: ldb, ldc: ldc)
+                    var worst = 0.0, roundedAway = 0.0
+                    for i in 0..<m {
+                        for j in 0..<ldc {
+                            guard j < n else {  // the padding of c's rows: untouched
+                                #expect(fast[i * ldc + j] == c0[i * ldc + j])
+                                continue
+                            }
+                            let scale = (0..<k).reduce(0.0) { sum, p in
+                                sum + abs(Double(ta ? a[p * lda + i] : a[i * lda + p]) * Double(tb ? b[j * ldb + p] : b[p * ldb + j]))
+                            } * Double(alpha) + abs(Double(beta * c0[i * ldc + j]))
+                            let bound = Double(k + 1) * 0x1p-23 * scale + 1e-30
+                            worst = max(worst, abs(Double(fast[i * ldc + j] - slow[i * ldc + j])) / bound)
+                            roundedAway = max(roundedAway, abs(Double(fast[i * ldc + j] - fp32[i * ldc + j])) / bound)
+                        }
+                    }
+                    let shape = "m \(m) n \(n) k \(k) transposes \(ta) \(tb) beta \(beta)"
+                    #expect(worst <= 1, "\(shape)")
+                    #expect(roundedAway > 1, "\(shape): no sign of bf16 rounding")
+                }
+            }
+        }
+    }
 }
 
 /// Floats at an address that stays valid as long as this object (a matrix's source must).

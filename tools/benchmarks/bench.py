@@ -116,12 +116,12 @@ def peak_rss_kb(cmd, stdin_path):
     return int(out.stderr.strip().splitlines()[-1])
 
 
-def ours_train_step(args):
+def ours_train_step(args, precision="fp32"):
     """Our full fine-tuning step at batch 32, length 64 (median seconds, and no note):
     `bert bench --train-step` times it in-process as contenders.py times PyTorch's
     (random tokens, 2 warm-up steps, then --steps timed ones)."""
     r = run_json([BERT, "bench", "--train-step", "--batch-size", "32", "--length", "64",
-                  "--steps", str(args.steps)])
+                  "--steps", str(args.steps), "--precision", precision])
     return statistics.median(r["step_seconds"]), None
 
 
@@ -441,6 +441,11 @@ def main():
     say("fine-tuning step: PyTorch, then ours")
     torch_step = contender("torch-step", "--steps", args.steps)
     our_step, step_note = ours_train_step(args)
+    torch_step_bf16, our_step_bf16 = None, None
+    if bf16:  # mixed precision: ours with --precision bf16 against PyTorch's bf16 autocast
+        say("fine-tuning step in bf16: PyTorch autocast, then ours")
+        torch_step_bf16 = contender("torch-step", "--steps", args.steps, "--autocast-bf16")
+        our_step_bf16, _ = ours_train_step(args, "bf16")
     load_after = load()
 
     n = ours["sentences"]
@@ -474,6 +479,11 @@ def main():
     rows.append(("Fine-tuning step, s (batch 32, length 64, AdamW)",
                  step_note or f"{our_step:.3f}", f"{ts:.3f}", "—",
                  "n/a" if our_step is None else ratio(our_step, ts, False), "—"))
+    if torch_step_bf16 and our_step_bf16:
+        tb = statistics.median(torch_step_bf16["step_seconds"])
+        rows.append(("Fine-tuning step in bf16, s (ours `--precision bf16`; PyTorch bf16 autocast)",
+                     f"{our_step_bf16:.3f} ({our_step / our_step_bf16:.2f}× our fp32)", f"{tb:.3f}", "—",
+                     ratio(our_step_bf16, tb, False), "—"))
     g = [flops / min(r["pass_seconds"]) / 1e9 for r in (ours, torch_r, ort_r)]
     rows.append((f"Useful GFLOP/s while embedding (of {peak2:.0f} peak sgemm)",
                  *(f"{x:.1f} ({x / peak2:.0%})" for x in g), "—", "—"))
@@ -582,7 +592,7 @@ def main():
             json.dump({"ours": {k: v for k, v in ours.items()}, "ours_bf16": bf16, "bf16_cosine": agree_bf16,
                        "ours_int8": int8, "int8_cosine": agree_int8, "int8_rss_kb": int8_rss,
                        "ort_int8": None if not ort8 else {k: v for k, v in ort8.items() if k != "vectors"}, "ort_int8_cosine": agree_ort8, "torch": {k: v for k, v in torch_r.items() if k != "vectors"},
-                       "ort": {k: v for k, v in ort_r.items() if k != "vectors"}, "torch_step": torch_step,
+                       "ort": {k: v for k, v in ort_r.items() if k != "vectors"}, "torch_step": torch_step, "torch_step_bf16": torch_step_bf16, "ours_step_bf16": our_step_bf16,
                        "ours_step": our_step, "cold": {"ours": ours_cold, "python": py_cold},
                        "ours_rss_kb": ours_rss, "load": [load_before, load_after],
                        "base": None if not base else {"model": BASE, "ours": base[0], "note": base[1],

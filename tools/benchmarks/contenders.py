@@ -238,8 +238,11 @@ def torch_step(args):
 
     def step():
         optimizer.zero_grad(set_to_none=True)
-        loss = model(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids),
-                     labels=labels).loss
+        # --autocast-bf16: mixed precision as PyTorch users write it on a CPU (fp32 weights and
+        # AdamW; linear and matmul in bf16 inside the autocast region, the backward likewise).
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.autocast_bf16):
+            loss = model(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids),
+                         labels=labels).loss
         loss.backward()
         optimizer.step()
 
@@ -250,7 +253,7 @@ def torch_step(args):
         t = time.perf_counter()
         step()
         times.append(time.perf_counter() - t)
-    return {"threads": torch.get_num_threads(), "step_seconds": times}
+    return {"threads": torch.get_num_threads(), "autocast_bf16": args.autocast_bf16, "step_seconds": times}
 
 
 def main():
@@ -268,6 +271,7 @@ def main():
         s.add_argument("--calls", type=int, default=200)
         s.add_argument("--check", type=int, default=64, help="vectors returned for the agreement check")
         s.add_argument("--threads", type=int, default=os.cpu_count())
+    s.add_argument("--autocast-bf16", action="store_true", help="run forward and loss under torch.autocast(bfloat16)")
         if name == "ort-embed":
             s.add_argument("--max-length", type=int, help="truncate here (default: the model's limit, MAX_LENGTH)")
     s = sub.add_parser("length-texts")

@@ -7,6 +7,9 @@ struct Linear {
     let f32: F32Matrix?    // (out, in), the weight packed once for oneDNN (fp32 inference, opt-in)
     let bf16: BF16Matrix?  // (out, in), the weight rounded and packed once, when the scope's precision is bf16
     let int8: Int8Matrix?  // (out, in), quantized per output channel and packed once, for int8
+    /// Fine-tuning in bf16 (an encoder layer's Linear): the forward product and both backward
+    /// ones round their operands to bf16 (`BF16.gemm`); weights, gradients and AdamW stay fp32.
+    let trainsInBF16: Bool
     var inFeatures: Int { weight.shape[1] }
     var outFeatures: Int { weight.shape[0] }
 
@@ -33,6 +36,7 @@ struct Linear {
     private init(weight: Parameter, bias: Parameter?, packedIn w: WeightScope) throws {
         self.weight = weight
         self.bias = bias
+        trainsInBF16 = w.trainingPrecision == .bf16
         let (precision, name, p) = (w.packedPrecision, weight.name, weight.pointer)
         let (rows, cols) = (weight.shape[0], weight.shape[1])
         do {
@@ -48,7 +52,7 @@ struct Linear {
     init(weight: Parameter, bias: Parameter?) {
         self.weight = weight
         self.bias = bias
-        (f32, bf16, int8) = (nil, nil, nil)
+        (f32, bf16, int8, trainsInBF16) = (nil, nil, nil, false)
     }
 
     // MARK: forward
@@ -92,6 +96,10 @@ struct Linear {
         if let int8 {
             return Int8Products.multiply(x, weight: int8, weightRows: cols, into: y + cols.lowerBound, rows: rows, ldc: outFeatures)
         }
+        if trainsInBF16 {
+            return BF16.gemm(x, weight.pointer + cols.lowerBound * inFeatures, into: y + cols.lowerBound,
+                             m: rows, n: cols.count, k: inFeatures, transposeB: true, beta: 1, ldc: outFeatures)
+        }
         Gemm.multiplyWeight(x, weight.pointer + cols.lowerBound * inFeatures, into: y + cols.lowerBound,
                             m: rows, n: cols.count, k: inFeatures, beta: 1, ldc: outFeatures)
     }
@@ -103,11 +111,18 @@ struct Linear {
     func backward(_ dy: UnsafePointer<Float>, input x: UnsafePointer<Float>, rows: Int,
                   dx: UnsafeMutablePointer<Float>?, accumulate: Bool = false) {
         precondition(weight.trainable, "backward through \(weight.name), which was loaded for inference")
-        Gemm.multiply(dy, x, into: weight.grad.pointer, m: outFeatures, n: inFeatures, k: rows,
-                      transposeA: true, beta: 1)
-        if let bias { TrainingKernels.addColumnSums(dy, rows: rows, cols: outFeatures, into: bias.grad.pointer) }
-        if let dx {
-            Gemm.multiply(dy, weight.pointer, into: dx, m: rows, n: inFeatures, k: outFeatures, beta: accumulate ? 1 : 0)
+        let (out, inputs) = (outFeatures, inFeatures)
+        if trainsInBF16 {
+            BF16.gemm(dy, x, into: weight.grad.pointer, m: out, n: inputs, k: rows, transposeA: true, beta: 1)
+        } else {
+            Gemm.multiply(dy, x, into: weight.grad.pointer, m: out, n: inputs, k: rows, transposeA: true, beta: 1)
+        }
+        if let bias { TrainingKernels.addColumnSums(dy, rows: rows, cols: out, into: bias.grad.pointer) }
+        guard let dx else { return }
+        if trainsInBF16 {
+            BF16.gemm(dy, weight.pointer, into: dx, m: rows, n: inputs, k: out, beta: accumulate ? 1 : 0)
+        } else {
+            Gemm.multiply(dy, weight.pointer, into: dx, m: rows, n: inputs, k: out, beta: accumulate ? 1 : 0)
         }
     }
 }

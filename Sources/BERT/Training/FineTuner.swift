@@ -36,6 +36,12 @@ public struct FinetuneOptions: Codable, Sendable, Equatable {
     public var maskProbability = 0.15
     /// --task mlm: choose whole words (every sub-token of a chosen word), not single tokens.
     public var wholeWordMask = false
+    /// The encoder layers' weight products: nil (fp32, the default: PyTorch-matched) or bf16
+    /// (mixed precision: operands rounded to bf16 for each product, fp32 accumulation; fp32
+    /// weights, gradients, AdamW and loss, as PyTorch's CPU autocast keeps them). Sequence
+    /// tasks (classification, regression, multi-label) only; nil is left out of the fingerprint,
+    /// so runs from before the option resume.
+    public var precision: Precision?
 
     public init() {}
 
@@ -165,6 +171,14 @@ public final class FineTuner {
         guard o.epochs > 0, o.batchSize > 0, o.maxLength >= 2, o.effectiveLearningRate > 0 else {
             throw FinetuneError.invalidOption("epochs, batch size and learning rate must be positive and max length at least 2")
         }
+        if let precision = o.precision, precision != .fp32 {
+            guard precision == .bf16 else { throw FinetuneError.invalidOption("--precision \(precision.rawValue): fine-tuning runs in fp32 or bf16") }
+            guard [.classification, .regression, .multiLabel].contains(o.task), !o.freezeEncoder else {
+                throw FinetuneError.invalidOption("--precision bf16 fine-tunes the encoder of a sequence task (classification, regression, multi-label); "
+                                                  + (o.freezeEncoder ? "--freeze-encoder trains only the head, in fp32" : "--task \(o.task.rawValue) trains in fp32"))
+            }
+            do { try precision.check() } catch { throw FinetuneError.invalidOption("\(error)") }
+        }
         try AtomicDirectory.checkWritable(output)
         if o.task == .tokenClassification {
             return try runTokenClassification(train: train, validation: validation, output: output, resume: resume)
@@ -219,7 +233,7 @@ public final class FineTuner {
             model = try SequenceClassifierTraining(config: source.config, checkpoint: checkpointFile,
                                                    head: .new(features: features, labels: labels, seed: o.seed, problem: problem),
                                                    encodings: encodings, padId: tokenizer.padId, dropout: o.dropout,
-                                                   workers: state.workers ?? 1)
+                                                   workers: state.workers ?? 1, precision: o.precision ?? .fp32)
         }
         if let saved {
             try loadParameters(from: saved, into: model.parameters)

@@ -8,7 +8,9 @@ extension FineTuner {
     ///
     ///     let seconds = try FineTuner.timeSteps(source: dir, batchSize: 32, length: 64, steps: 5)
     public static func timeSteps(source: ModelDirectory, batchSize: Int, length: Int, steps: Int,
-                                 context: ExecutionContext? = nil) throws -> [Double] {
+                                 precision: Precision = .fp32, context: ExecutionContext? = nil) throws -> [Double] {
+        guard precision != .int8 else { throw FinetuneError.invalidOption("fine-tuning steps run in fp32 or bf16, not int8") }
+        try precision.check()
         let context = context ?? ExecutionContext()
         let config = source.config
         let tokenizer = try source.loadTokenizer()
@@ -24,7 +26,7 @@ extension FineTuner {
         let model = try SequenceClassifierTraining(
             config: config, checkpoint: checkpoint,
             head: .new(features: config.architecture.sequenceClassifier, labels: ["0", "1"], seed: 0),
-            encodings: encodings, padId: tokenizer.padId, dropout: 0.1, workers: context.trainingWorkers)
+            encodings: encodings, padId: tokenizer.padId, dropout: 0.1, workers: context.trainingWorkers, precision: precision)
         let optimizer = Optimizer(model.parameters, learningRate: 2e-5, schedule: LinearSchedule(totalSteps: steps + 2), step: 0)
         let rows = Array(0..<batchSize), labels = rows.map { $0 % 2 }
         var dropout: SplitMix64? = SplitMix64(seed: 1)

@@ -64,12 +64,12 @@ final class SequenceClassifierTraining: TrainableClassifier {
     /// parameters and makes or loads the head. `workers`: 1, or 2 to split each batch in
     /// halves over the two cores. Throws if an encoding does not fit the model (`Encoder.check`).
     init(config c: Config, checkpoint: SafetensorsFile, head initial: InitialHead,
-         encodings: [Encoding], padId: Int, dropout p: Float, workers: Int = 1,
+         encodings: [Encoding], padId: Int, dropout p: Float, workers: Int = 1, precision: Precision = .fp32,
          sharingValuesOf owner: ParameterSet? = nil) throws {
         config = c
         let parameters = ParameterSet(owner.map { .replica(of: $0) } ?? .training)
         self.parameters = parameters
-        let weights = Weights(checkpoint, parameters: parameters)
+        let weights = Weights(checkpoint, parameters: parameters, precision: precision)
         let root = weights.scope("")
         let features: ClassifierHead.Features
         switch initial {
@@ -90,7 +90,7 @@ final class SequenceClassifierTraining: TrainableClassifier {
         if owner == nil { Self.keepFreedMemory() }
         replica = workers > 1 && owner == nil
             ? try SequenceClassifierTraining(config: c, checkpoint: checkpoint, head: initial, encodings: encodings,
-                                             padId: padId, dropout: p, workers: 1, sharingValuesOf: parameters)
+                                             padId: padId, dropout: p, workers: 1, precision: precision, sharingValuesOf: parameters)
             : nil
     }
 

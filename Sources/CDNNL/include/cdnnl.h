@@ -40,6 +40,13 @@ size_t cdnnl_weight_bytes(const cdnnl_weight *weight);
 const char *cdnnl_weight_implementation(const cdnnl_weight *weight);
 
 /// oneDNN's version, "2.6.3".
+// c (m, n) = alpha · op(a) · op(b) + beta · c, row-major, a and b bf16 bit patterns, c f32
+// (fp32 accumulation): oneDNN's gemm on the calling thread (the training products in bf16).
+// op(a) is a (m, k) with rows of lda, or aᵀ with a stored (k, m) when transa; likewise b.
+int cdnnl_gemm_bf16(int transa, int transb, int64_t m, int64_t n, int64_t k, float alpha,
+                    const uint16_t *a, int64_t lda, const uint16_t *b, int64_t ldb, float beta,
+                    float *c, int64_t ldc, char *error, size_t error_size);
+
 const char *cdnnl_version(void);
 
 /// Whether oneDNN's kernels here reach at least avx512_core_bf16 / avx512_core_vnni.
