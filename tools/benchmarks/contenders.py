@@ -271,7 +271,6 @@ def main():
         s.add_argument("--calls", type=int, default=200)
         s.add_argument("--check", type=int, default=64, help="vectors returned for the agreement check")
         s.add_argument("--threads", type=int, default=os.cpu_count())
-    s.add_argument("--autocast-bf16", action="store_true", help="run forward and loss under torch.autocast(bfloat16)")
         if name == "ort-embed":
             s.add_argument("--max-length", type=int, help="truncate here (default: the model's limit, MAX_LENGTH)")
     s = sub.add_parser("length-texts")
@@ -291,6 +290,7 @@ def main():
     s.add_argument("--length", type=int, default=64)
     s.add_argument("--steps", type=int, default=5)
     s.add_argument("--threads", type=int, default=os.cpu_count())
+    s.add_argument("--autocast-bf16", action="store_true", help="run forward and loss under torch.autocast(bfloat16)")
     for s in sub.choices.values():
         s.add_argument("--model", default=MODEL, choices=sorted(MAX_LENGTH))
     args = p.parse_args()
