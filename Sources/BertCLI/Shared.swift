@@ -12,7 +12,7 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-/// `--precision`, for the verbs that run the encoder forward (not finetune: training is fp32).
+/// `--precision`, for the verbs that run the encoder forward (finetune has its own: fp32 or bf16).
 struct PrecisionOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "Arithmetic of the encoder's weight products: fp32, bf16 (cosine ≥ 0.9999 to fp32) or int8 (fastest, cosine ≥ 0.994).",

@@ -225,7 +225,7 @@ public final class FineTuner {
         let model: TrainableClassifier
         if o.freezeEncoder {
             onStatus?("encoding \(encodings.count) examples once for the cached sentence embeddings")
-            let embedder = try SentenceEmbedder(directory: source, precision: .fp32, context: context)  // training is fp32
+            let embedder = try SentenceEmbedder(directory: source, precision: .fp32, context: context)  // the head trains on fp32 features
             model = LinearHeadTraining(features: try embedder.embed(encodings: encodings, batchSize: 64),
                                        classifier: initialClassifier(labels: labels.count, hidden: source.config.hiddenSize, seed: o.seed),
                                        problem: problem)
