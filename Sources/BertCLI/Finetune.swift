@@ -96,8 +96,8 @@ struct Finetune: ParsableCommand {
     @Option(help: ArgumentHelp(
         "Arithmetic of the encoder layers' weight products while training: fp32 (default) or bf16.",
         discussion: "bf16 is mixed precision, as PyTorch's CPU autocast: each product's operands rounded to bf16, fp32 sums; "
-            + "weights, gradients, AdamW and the loss stay fp32. It needs a CPU with avx512_bf16, full fine-tuning of a "
-            + "sequence task (classification, regression, multi-label), and gives up the fp32 run's PyTorch parity. "
+            + "weights, gradients, AdamW and the loss stay fp32. It needs a CPU with avx512_bf16 and full fine-tuning "
+            + "(not --freeze-encoder), and gives up the fp32 run's PyTorch parity. "
             + "--resume needs the --precision the run started with. The model written is fp32 either way."))
     var precision: Precision = .fp32
 

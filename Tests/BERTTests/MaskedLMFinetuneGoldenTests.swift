@@ -42,7 +42,7 @@ struct MaskedLMFinetuneGolden: Decodable {
         reference = try SafetensorsFile(path: Checkout.resources.appendingPathComponent("mlm_finetune_golden.safetensors").path)
     }
 
-    func model(_ name: String, workers: Int) throws -> (MaskedLMTraining, [MaskedText]) {
+    func model(_ name: String, workers: Int, precision: Precision = .fp32) throws -> (MaskedLMTraining, [MaskedText]) {
         let g = try #require(golden.cases[name])
         let directory = try ModelDirectory(url: Checkout.resources.appendingPathComponent(g.model))
         let tokenizer = try #require(try directory.loadTokenizer() as? any TokenDecoding)
@@ -58,7 +58,7 @@ struct MaskedLMFinetuneGolden: Decodable {
         let checkpoint = try SafetensorsFile(path: directory.url.appendingPathComponent("model.safetensors").path)
         let model = try MaskedLMTraining(config: c, checkpoint: checkpoint, head: head, texts: texts,
                                          masking: TokenMasking(maskId: tokenizer.maskId!, vocabularySize: c.vocabSize), seed: golden.seed,
-                                         padId: tokenizer.padId, dropout: 0, workers: workers)
+                                         padId: tokenizer.padId, dropout: 0, workers: workers, precision: precision)
         return (model, masked)
     }
 

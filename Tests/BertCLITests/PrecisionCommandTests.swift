@@ -29,11 +29,10 @@ struct PrecisionCommandTests {
         #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
     }
 
-    /// `bert finetune --precision`: bf16 where it runs (a sequence task, the whole encoder, a CPU
-    /// with avx512_bf16), and a one-line error saying why everywhere else, before any data is read.
+    /// `bert finetune --precision`: bf16 where it runs (full fine-tuning, a CPU with avx512_bf16),
+    /// and a one-line error saying why everywhere else, before any data is read.
     @Test(arguments: [
         (["--precision", "int8"], [String: String](), "fine-tuning runs in fp32 or bf16"),
-        (["--precision", "bf16", "--task", "embedding"], [:], "--task embedding trains in fp32"),
         (["--precision", "bf16", "--freeze-encoder"], [:], "--freeze-encoder trains only the head, in fp32"),
         (["--precision", "bf16"], ["ONEDNN_MAX_CPU_ISA": "AVX2"], "precision bf16 is not available here"),
     ])

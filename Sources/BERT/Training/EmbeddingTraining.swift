@@ -185,11 +185,11 @@ final class EmbeddingTraining: TrainableClassifier {
 
     init(config c: Config, checkpoint: SafetensorsFile, loss: EmbeddingLoss, columns: Int, encodings: [Encoding],
          padId: Int, dropout p: Float, pooling: Pooling? = nil, normalize: Bool? = nil, workers: Int = 1,
-         sharingValuesOf owner: ParameterSet? = nil) throws {
+         precision: Precision = .fp32, sharingValuesOf owner: ParameterSet? = nil) throws {
         config = c
         let parameters = ParameterSet(owner.map { .replica(of: $0) } ?? .training)
         self.parameters = parameters
-        encoder = try Encoder(Weights(checkpoint, parameters: parameters).scope(""), config: c, dropout: p, pooler: false)
+        encoder = try Encoder(Weights(checkpoint, parameters: parameters, precision: precision).scope(""), config: c, dropout: p, pooler: false)
         let pool = pooling ?? c.runtime.pooling
         guard pool != .max else { throw FinetuneError.invalidOption("--task embedding trains mean or CLS pooling; this model pools with max") }
         self.pooling = SentencePoolingTraining(pooling: pool, normalize: normalize ?? c.runtime.normalize)
@@ -200,7 +200,8 @@ final class EmbeddingTraining: TrainableClassifier {
         self.padId = padId
         replica = workers > 1 && owner == nil
             ? try EmbeddingTraining(config: c, checkpoint: checkpoint, loss: loss, columns: columns, encodings: encodings, padId: padId,
-                                    dropout: p, pooling: pool, normalize: self.pooling.normalize, workers: 1, sharingValuesOf: parameters)
+                                    dropout: p, pooling: pool, normalize: self.pooling.normalize, workers: 1, precision: precision,
+                                    sharingValuesOf: parameters)
             : nil
     }
 

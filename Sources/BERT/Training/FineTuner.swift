@@ -38,9 +38,9 @@ public struct FinetuneOptions: Codable, Sendable, Equatable {
     public var wholeWordMask = false
     /// The encoder layers' weight products: nil (fp32, the default: PyTorch-matched) or bf16
     /// (mixed precision: operands rounded to bf16 for each product, fp32 accumulation; fp32
-    /// weights, gradients, AdamW and loss, as PyTorch's CPU autocast keeps them). Sequence
-    /// tasks (classification, regression, multi-label) only; nil is left out of the fingerprint,
-    /// so runs from before the option resume.
+    /// weights, gradients, AdamW and loss, as PyTorch's CPU autocast keeps them). Every task's
+    /// full fine-tuning, not --freeze-encoder; nil is left out of the fingerprint, so runs from
+    /// before the option resume.
     public var precision: Precision?
 
     public init() {}
@@ -173,9 +173,8 @@ public final class FineTuner {
         }
         if let precision = o.precision, precision != .fp32 {
             guard precision == .bf16 else { throw FinetuneError.invalidOption("--precision \(precision.rawValue): fine-tuning runs in fp32 or bf16") }
-            guard [.classification, .regression, .multiLabel].contains(o.task), !o.freezeEncoder else {
-                throw FinetuneError.invalidOption("--precision bf16 fine-tunes the encoder of a sequence task (classification, regression, multi-label); "
-                                                  + (o.freezeEncoder ? "--freeze-encoder trains only the head, in fp32" : "--task \(o.task.rawValue) trains in fp32"))
+            guard !o.freezeEncoder else {
+                throw FinetuneError.invalidOption("--precision bf16 is for full fine-tuning; --freeze-encoder trains only the head, in fp32")
             }
             do { try precision.check() } catch { throw FinetuneError.invalidOption("\(error)") }
         }
@@ -385,7 +384,7 @@ public final class FineTuner {
         var saved: SafetensorsFile?
         if resume { (state, saved) = try readState(checkpoint, fingerprint: fingerprint) }
         let model = try EmbeddingTraining(config: source.config, checkpoint: checkpointFile, loss: loss, columns: K, encodings: encodings,
-                                          padId: tokenizer.padId, dropout: o.dropout, workers: state.workers ?? 1)
+                                          padId: tokenizer.padId, dropout: o.dropout, workers: state.workers ?? 1, precision: o.precision ?? .fp32)
         if let saved {
             try loadParameters(from: saved, into: model.parameters)
             onStatus?("resuming at epoch \(state.epoch + 1), step \(state.step)")

@@ -47,7 +47,8 @@ extension FineTuner {
         let masking = TokenMasking(maskId: maskId, vocabularySize: min(tokenizer.vocabularySize, c.vocabSize),
                                    probability: o.maskProbability, wholeWords: o.wholeWordMask)
         let model = try MaskedLMTraining(config: c, checkpoint: checkpointFile, head: head, texts: texts, masking: masking, seed: o.seed,
-                                         padId: tokenizer.padId, dropout: o.dropout, workers: state.workers ?? 1)
+                                         padId: tokenizer.padId, dropout: o.dropout, workers: state.workers ?? 1,
+                                         precision: o.precision ?? .fp32)
         if let saved {
             try loadParameters(from: saved, into: model.parameters)
             onStatus?("resuming at epoch \(state.epoch + 1), step \(state.step)")

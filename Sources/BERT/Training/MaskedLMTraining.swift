@@ -29,11 +29,12 @@ final class MaskedLMTraining {
     private let replica: MaskedLMTraining?
 
     init(config c: Config, checkpoint: SafetensorsFile, head initial: InitialHead, texts: [MaskableText], masking: TokenMasking,
-         seed: UInt64, padId: Int, dropout p: Float, workers: Int = 1, sharingValuesOf owner: ParameterSet? = nil) throws {
+         seed: UInt64, padId: Int, dropout p: Float, workers: Int = 1, precision: Precision = .fp32,
+         sharingValuesOf owner: ParameterSet? = nil) throws {
         config = c
         let parameters = ParameterSet(owner.map { .replica(of: $0) } ?? .training)
         self.parameters = parameters
-        let root = Weights(checkpoint, parameters: parameters).scope("")
+        let root = Weights(checkpoint, parameters: parameters, precision: precision).scope("")
         encoder = try Encoder(root, config: c, dropout: p, pooler: false)
         switch initial {
         case .checkpoint(let settings): head = try MaskedLMHead(root, config: c, settings: settings)
@@ -43,7 +44,7 @@ final class MaskedLMTraining {
         (self.texts, self.masking, self.seed, self.padId) = (texts, masking, seed, padId)
         replica = workers > 1 && owner == nil
             ? try MaskedLMTraining(config: c, checkpoint: checkpoint, head: initial, texts: texts, masking: masking, seed: seed,
-                                   padId: padId, dropout: p, workers: 1, sharingValuesOf: parameters)
+                                   padId: padId, dropout: p, workers: 1, precision: precision, sharingValuesOf: parameters)
             : nil
     }
 

@@ -54,7 +54,8 @@ extension FineTuner {
                                       seed: o.seed, dropout: o.dropout)
         } else {
             model = try TokenClassifierTraining(config: source.config, checkpoint: checkpointFile, labels: labels, seed: o.seed,
-                                                examples: examples, padId: tokenizer.padId, dropout: o.dropout, workers: state.workers ?? 1)
+                                                examples: examples, padId: tokenizer.padId, dropout: o.dropout, workers: state.workers ?? 1,
+                                                precision: o.precision ?? .fp32)
         }
         if let saved {
             try loadParameters(from: saved, into: model.parameters)

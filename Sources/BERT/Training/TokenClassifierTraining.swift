@@ -89,12 +89,12 @@ final class TokenClassifierTraining: TokenClassifierModel {
     var labelNames: [String] { head.labels }
 
     init(config c: Config, checkpoint: SafetensorsFile, labels: [String], seed: UInt64,
-         examples: [WordEncoding], padId: Int, dropout p: Float, workers: Int = 1,
+         examples: [WordEncoding], padId: Int, dropout p: Float, workers: Int = 1, precision: Precision = .fp32,
          sharingValuesOf owner: ParameterSet? = nil) throws {
         config = c
         let parameters = ParameterSet(owner.map { .replica(of: $0) } ?? .training)
         self.parameters = parameters
-        let root = Weights(checkpoint, parameters: parameters).scope("")
+        let root = Weights(checkpoint, parameters: parameters, precision: precision).scope("")
         encoder = try Encoder(root, config: c, dropout: p, pooler: false)
         head = TokenClassifierHead(new: labels, config: c, seed: seed, parameters: root, dropout: p)
         if owner == nil { try encoder.check(examples.map(\.encoding)) }
@@ -102,7 +102,7 @@ final class TokenClassifierTraining: TokenClassifierModel {
         self.padId = padId
         replica = workers > 1 && owner == nil
             ? try TokenClassifierTraining(config: c, checkpoint: checkpoint, labels: labels, seed: seed, examples: examples,
-                                          padId: padId, dropout: p, workers: 1, sharingValuesOf: parameters)
+                                          padId: padId, dropout: p, workers: 1, precision: precision, sharingValuesOf: parameters)
             : nil
     }
 
