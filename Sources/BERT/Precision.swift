@@ -37,3 +37,12 @@ public enum Precision: String, Codable, Sendable, CaseIterable {
         } catch { throw ModelError.precisionUnavailable(precision: rawValue, reason: error.description) }
     }
 }
+
+extension Precision {
+    /// Throws, saying why, when training cannot run in this precision here: fine-tuning runs
+    /// in fp32 or bf16 (never int8), and bf16 needs its CPU support.
+    func checkForTraining() throws {
+        guard self != .int8 else { throw FinetuneError.invalidOption("--precision int8: fine-tuning runs in fp32 or bf16") }
+        do { try check() } catch { throw FinetuneError.invalidOption("\(error)") }
+    }
+}

@@ -62,9 +62,9 @@ public enum BF16 {
         alpha: Float = 1, beta: Float = 0, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
     ) {
         guard m > 0, n > 0 else { return }
-        guard k > 0 else {  // an empty sum: c = beta · c
-            for i in 0..<m { for j in 0..<n { c[i * (ldc ?? n) + j] = beta == 0 ? 0 : beta * c[i * (ldc ?? n) + j] } }
-            return
+        guard k > 0 else {  // an empty sum, c = beta · c: nothing to round
+            return Gemm.multiply(a, b, into: c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+                                 alpha: alpha, beta: beta, lda: lda, ldb: ldb, ldc: ldc)
         }
         let scratch = ThreadScratch.current
         // The stored matrix: `rows` rows of `length` values, `ld` apart; rounded into dense rows.

@@ -63,18 +63,23 @@ func norm(_ a: [Float]) -> Double { a.reduce(0) { $0 + Double($1) * Double($1) }
         #expect(b.values == (try reference.tensor("full.init.classifier.bias").values))
     }
 
-    /// One worker, and two (each batch's halves on two threads, gradients summed).
-    @Test(arguments: [1, 2])
-    func fullFineTuningMatchesPyTorch(workers: Int) throws {
+    /// all-MiniLM-L6-v2 with PyTorch's new head, on the golden sentences, dropout off.
+    func model(workers: Int, precision: Precision = .fp32) throws -> SequenceClassifierTraining {
         let directory = try Checkout.model("all-MiniLM-L6-v2")
         let tokenizer = try directory.loadTokenizer()
         let encodings = try golden.sentences.map { try tokenizer.encode($0, maxLength: golden.maxLength) }
         #expect(encodings.map(\.ids) == golden.ids)
         let checkpoint = try SafetensorsFile(path: directory.url.appendingPathComponent("model.safetensors").path)
-        let model = try SequenceClassifierTraining(
+        return try SequenceClassifierTraining(
             config: directory.config, checkpoint: checkpoint,
             head: .new(features: .pooler, labels: ["0", "1"], seed: golden.seed),
-            encodings: encodings, padId: tokenizer.padId, dropout: 0, workers: workers)
+            encodings: encodings, padId: tokenizer.padId, dropout: 0, workers: workers, precision: precision)
+    }
+
+    /// One worker, and two (each batch's halves on two threads, gradients summed).
+    @Test(arguments: [1, 2])
+    func fullFineTuningMatchesPyTorch(workers: Int) throws {
+        let model = try model(workers: workers)
         let optimizer = Optimizer(model.parameters, learningRate: golden.full.learningRate,
                                   schedule: LinearSchedule(totalSteps: golden.totalSteps))
         var losses: [Double] = []
@@ -104,14 +109,7 @@ func norm(_ a: [Float]) -> Double { a.reduce(0) { $0 + Double($1) * Double($1) }
     /// so the replica trains in bf16 too. Measured: worst gradient 1.3e-2, losses within 1.8e-4.
     @Test func bf16FineTuningStaysNearPyTorchFP32() throws {
         do { try Precision.bf16.check() } catch { Issue.record("\(error)"); return }
-        let directory = try Checkout.model("all-MiniLM-L6-v2")
-        let tokenizer = try directory.loadTokenizer()
-        let encodings = try golden.sentences.map { try tokenizer.encode($0, maxLength: golden.maxLength) }
-        let checkpoint = try SafetensorsFile(path: directory.url.appendingPathComponent("model.safetensors").path)
-        let model = try SequenceClassifierTraining(
-            config: directory.config, checkpoint: checkpoint,
-            head: .new(features: .pooler, labels: ["0", "1"], seed: golden.seed),
-            encodings: encodings, padId: tokenizer.padId, dropout: 0, workers: 2, precision: .bf16)
+        let model = try model(workers: 2, precision: .bf16)
         let optimizer = Optimizer(model.parameters, learningRate: golden.full.learningRate,
                                   schedule: LinearSchedule(totalSteps: golden.totalSteps))
         var rng: SplitMix64? = nil

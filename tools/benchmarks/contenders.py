@@ -21,6 +21,7 @@ by length and padded per batch, mean pooling, unit length.
 """
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -45,27 +46,16 @@ def model_dir():
 
 
 def e5_directory():
-    """A transformers directory over our converted multilingual-e5-small (made once in
-    .cache/bench, as tools/golden/e5.py makes its own): config.json without our runtime block,
-    a tokenizer_config.json naming XLMRobertaTokenizer (without it transformers 5 takes the
-    .model file for a tiktoken one), the checkpoint linked, the .model file copied."""
-    import shutil
-    source = os.path.join(ROOT, "models", "multilingual-e5-small")
+    """A transformers directory over our converted multilingual-e5-small, made once in
+    .cache/bench by tools/golden/e5.py's hf_directory (without its tokenizer_config.json,
+    transformers 5 takes the .model file for a tiktoken one)."""
     out = os.path.join(ROOT, ".cache", "bench", "multilingual-e5-small-hf")
-    if os.path.isfile(os.path.join(out, "tokenizer_config.json")):
-        return out
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(source, "config.json"), encoding="utf-8") as f:
-        config = json.load(f)
-    config.pop("runtime", None)
-    with open(os.path.join(out, "config.json"), "w", encoding="utf-8") as f:
-        json.dump(config, f)
-    shutil.copy(os.path.join(source, "sentencepiece.bpe.model"), out)
-    link = os.path.join(out, "model.safetensors")
-    if not os.path.lexists(link):
-        os.symlink(os.path.join(source, "model.safetensors"), link)
-    with open(os.path.join(out, "tokenizer_config.json"), "w", encoding="utf-8") as f:  # last: marks it done
-        json.dump({"tokenizer_class": "XLMRobertaTokenizer", "model_max_length": MAX_LENGTH["multilingual-e5-small"]}, f)
+    if not os.path.isfile(os.path.join(out, "sentencepiece.bpe.model")):  # hf_directory writes it last
+        sys.path.insert(0, os.path.join(ROOT, "tools", "golden"))
+        from e5 import hf_directory
+        shutil.rmtree(out, ignore_errors=True)  # a directory left half made
+        os.makedirs(out)
+        hf_directory(os.path.join(ROOT, "models", "multilingual-e5-small"), out)
     return out
 
 

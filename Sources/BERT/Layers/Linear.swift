@@ -111,18 +111,20 @@ struct Linear {
     func backward(_ dy: UnsafePointer<Float>, input x: UnsafePointer<Float>, rows: Int,
                   dx: UnsafeMutablePointer<Float>?, accumulate: Bool = false) {
         precondition(weight.trainable, "backward through \(weight.name), which was loaded for inference")
-        let (out, inputs) = (outFeatures, inFeatures)
-        if trainsInBF16 {
-            BF16.gemm(dy, x, into: weight.grad.pointer, m: out, n: inputs, k: rows, transposeA: true, beta: 1)
-        } else {
-            Gemm.multiply(dy, x, into: weight.grad.pointer, m: out, n: inputs, k: rows, transposeA: true, beta: 1)
+        gradientProduct(dy, x, into: weight.grad.pointer, m: outFeatures, n: inFeatures, k: rows, transposeA: true, beta: 1)
+        if let bias { TrainingKernels.addColumnSums(dy, rows: rows, cols: outFeatures, into: bias.grad.pointer) }
+        if let dx {
+            gradientProduct(dy, weight.pointer, into: dx, m: rows, n: inFeatures, k: outFeatures, beta: accumulate ? 1 : 0)
         }
-        if let bias { TrainingKernels.addColumnSums(dy, rows: rows, cols: out, into: bias.grad.pointer) }
-        guard let dx else { return }
+    }
+
+    /// A backward product, on rounded operands when this Linear trains in bf16.
+    private func gradientProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
+                                 m: Int, n: Int, k: Int, transposeA: Bool = false, beta: Float) {
         if trainsInBF16 {
-            BF16.gemm(dy, weight.pointer, into: dx, m: rows, n: inputs, k: out, beta: accumulate ? 1 : 0)
+            BF16.gemm(a, b, into: c, m: m, n: n, k: k, transposeA: transposeA, beta: beta)
         } else {
-            Gemm.multiply(dy, weight.pointer, into: dx, m: rows, n: inputs, k: out, beta: accumulate ? 1 : 0)
+            Gemm.multiply(a, b, into: c, m: m, n: n, k: k, transposeA: transposeA, beta: beta)
         }
     }
 }

@@ -45,6 +45,9 @@ public struct FinetuneOptions: Codable, Sendable, Equatable {
 
     public init() {}
 
+    /// The precision the encoder trains in: `precision`, fp32 when nil.
+    public var effectivePrecision: Precision { precision ?? .fp32 }
+
     public var effectiveLearningRate: Double {
         learningRate ?? (freezeEncoder ? Self.defaultHeadLearningRate : Self.defaultLearningRate)
     }
@@ -171,12 +174,11 @@ public final class FineTuner {
         guard o.epochs > 0, o.batchSize > 0, o.maxLength >= 2, o.effectiveLearningRate > 0 else {
             throw FinetuneError.invalidOption("epochs, batch size and learning rate must be positive and max length at least 2")
         }
-        if let precision = o.precision, precision != .fp32 {
-            guard precision == .bf16 else { throw FinetuneError.invalidOption("--precision \(precision.rawValue): fine-tuning runs in fp32 or bf16") }
+        if o.effectivePrecision != .fp32 {
+            try o.effectivePrecision.checkForTraining()
             guard !o.freezeEncoder else {
                 throw FinetuneError.invalidOption("--precision bf16 is for full fine-tuning; --freeze-encoder trains only the head, in fp32")
             }
-            do { try precision.check() } catch { throw FinetuneError.invalidOption("\(error)") }
         }
         try AtomicDirectory.checkWritable(output)
         if o.task == .tokenClassification {
@@ -232,7 +234,7 @@ public final class FineTuner {
             model = try SequenceClassifierTraining(config: source.config, checkpoint: checkpointFile,
                                                    head: .new(features: features, labels: labels, seed: o.seed, problem: problem),
                                                    encodings: encodings, padId: tokenizer.padId, dropout: o.dropout,
-                                                   workers: state.workers ?? 1, precision: o.precision ?? .fp32)
+                                                   workers: state.workers ?? 1, precision: o.effectivePrecision)
         }
         if let saved {
             try loadParameters(from: saved, into: model.parameters)
@@ -384,7 +386,7 @@ public final class FineTuner {
         var saved: SafetensorsFile?
         if resume { (state, saved) = try readState(checkpoint, fingerprint: fingerprint) }
         let model = try EmbeddingTraining(config: source.config, checkpoint: checkpointFile, loss: loss, columns: K, encodings: encodings,
-                                          padId: tokenizer.padId, dropout: o.dropout, workers: state.workers ?? 1, precision: o.precision ?? .fp32)
+                                          padId: tokenizer.padId, dropout: o.dropout, workers: state.workers ?? 1, precision: o.effectivePrecision)
         if let saved {
             try loadParameters(from: saved, into: model.parameters)
             onStatus?("resuming at epoch \(state.epoch + 1), step \(state.step)")

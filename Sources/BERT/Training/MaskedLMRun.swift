@@ -48,7 +48,7 @@ extension FineTuner {
                                    probability: o.maskProbability, wholeWords: o.wholeWordMask)
         let model = try MaskedLMTraining(config: c, checkpoint: checkpointFile, head: head, texts: texts, masking: masking, seed: o.seed,
                                          padId: tokenizer.padId, dropout: o.dropout, workers: state.workers ?? 1,
-                                         precision: o.precision ?? .fp32)
+                                         precision: o.effectivePrecision)
         if let saved {
             try loadParameters(from: saved, into: model.parameters)
             onStatus?("resuming at epoch \(state.epoch + 1), step \(state.step)")

@@ -9,8 +9,7 @@ extension FineTuner {
     ///     let seconds = try FineTuner.timeSteps(source: dir, batchSize: 32, length: 64, steps: 5)
     public static func timeSteps(source: ModelDirectory, batchSize: Int, length: Int, steps: Int,
                                  precision: Precision = .fp32, context: ExecutionContext? = nil) throws -> [Double] {
-        guard precision != .int8 else { throw FinetuneError.invalidOption("fine-tuning steps run in fp32 or bf16, not int8") }
-        try precision.check()
+        try precision.checkForTraining()
         let context = context ?? ExecutionContext()
         let config = source.config
         let tokenizer = try source.loadTokenizer()

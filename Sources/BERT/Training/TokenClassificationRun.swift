@@ -55,7 +55,7 @@ extension FineTuner {
         } else {
             model = try TokenClassifierTraining(config: source.config, checkpoint: checkpointFile, labels: labels, seed: o.seed,
                                                 examples: examples, padId: tokenizer.padId, dropout: o.dropout, workers: state.workers ?? 1,
-                                                precision: o.precision ?? .fp32)
+                                                precision: o.effectivePrecision)
         }
         if let saved {
             try loadParameters(from: saved, into: model.parameters)

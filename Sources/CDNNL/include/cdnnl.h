@@ -39,7 +39,6 @@ size_t cdnnl_weight_bytes(const cdnnl_weight *weight);
 /// The implementation oneDNN chose for this weight's products (e.g. "brg:avx512_core_vnni").
 const char *cdnnl_weight_implementation(const cdnnl_weight *weight);
 
-/// oneDNN's version, "2.6.3".
 // c (m, n) = alpha · op(a) · op(b) + beta · c, row-major, a and b bf16 bit patterns, c f32
 // (fp32 accumulation): oneDNN's gemm on the calling thread (the training products in bf16).
 // op(a) is a (m, k) with rows of lda, or aᵀ with a stored (k, m) when transa; likewise b.
@@ -47,6 +46,7 @@ int cdnnl_gemm_bf16(int transa, int transb, int64_t m, int64_t n, int64_t k, flo
                     const uint16_t *a, int64_t lda, const uint16_t *b, int64_t ldb, float beta,
                     float *c, int64_t ldc, char *error, size_t error_size);
 
+/// oneDNN's version, "2.6.3".
 const char *cdnnl_version(void);
 
 /// Whether oneDNN's kernels here reach at least avx512_core_bf16 / avx512_core_vnni.
