@@ -15,7 +15,7 @@ struct ModelOptions: ParsableArguments {
 /// `--precision`, for the verbs that run the encoder forward (finetune has its own: fp32 or bf16).
 struct PrecisionOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "Arithmetic of the encoder's weight products: fp32, bf16 (cosine ≥ 0.9999 to fp32) or int8 (fastest, cosine ≥ 0.994).",
+        "Arithmetic of the encoder's weight products: fp32, bf16 (cosine ≥ 0.9999 to fp32) or int8 (fastest, cosine ≥ 0.999).",
         discussion: "Default: $BERT_PRECISION, else fp32. bf16 needs a CPU with avx512_bf16, int8 one with avx512_vnni (both run on oneDNN). "
             + "bf16 is faster than fp32 where the CPU's bf16 dot products outrun its fp32 ones (AMD Zen 4 and 5), "
             + "not on Intel's Emerald Rapids without AMX, where it measured slower. The cosines are the least over the test sentences."))

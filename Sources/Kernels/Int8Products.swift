@@ -7,10 +7,30 @@ import Foundation
 ///
 ///     y[i, j] += sx[i] · sw[j] · (Σ_p qx[i, p] · qw[j, p] − zx[i] · Σ_p qw[j, p])
 ///
+/// A few input elements are kept apart from the integer product and added in fp32 afterwards
+/// (LLM.int8's decomposition, made row-local so that a row's result never depends on the rows
+/// batched with it):
+/// - one input channel in `inputChannelsPerApartColumn` of each weight, those of largest |w|
+///   (chosen at load), which would otherwise set whole output channels' steps;
+/// - in each row, the elements above `apartThreshold` in magnitude (at most `apartPerRow`; a
+///   row with more keeps none apart), which would otherwise set the row's step.
+/// Both count as 0 in the integer product, and each row adds x[i, p] · w[j, p] for its apart
+/// elements in ascending p.
+///
 ///     try Int8Products.check()
 ///     let w = try Int8Matrix(quantizing: weight, rows: out, cols: inFeatures)
 ///     Int8Products.multiply(x, weight: w, into: y, rows: n)          // y += x · wᵀ, approximately
 public enum Int8Products {
+    /// |x| above this goes apart (fp32). Chosen in a PyTorch simulation of this scheme on the
+    /// golden sentences of all-MiniLM-L6-v2 and all-mpnet-base-v2 (README, int8).
+    public static let apartThreshold: Float = 4
+    /// Input channels of each weight kept apart (fp32), those of largest max |w[·, p]|: one
+    /// per this many (2 of 384, 16 of 3,072). Each costs about 8/k of the integer product's
+    /// time (fp32 at a quarter of VNNI's width, and no VNNI), so they scale with k.
+    public static let inputChannelsPerApartColumn = 192
+    /// At most this many elements of a row go apart by the threshold.
+    public static let apartPerRow = 64
+
     /// Throws, saying what to do, when int8 products cannot run here.
     public static func check() throws(DNNL.Failure) {
         guard DNNL.hasVNNI else {
@@ -20,32 +40,48 @@ public enum Int8Products {
     }
 
     /// y (rows, part.count) += x (rows, w.cols) · w[part]ᵀ in rows of `ldc` (default part.count),
-    /// x quantized per row into this thread's scratch.
+    /// x quantized per row into this thread's scratch, in blocks of `blockRows` rows (oneDNN's
+    /// largest piece) so that the apart elements are read while the block is still in cache.
     public static func multiply(_ x: UnsafePointer<Float>, weight w: Int8Matrix, weightRows: Range<Int>? = nil,
                                 into y: UnsafeMutablePointer<Float>, rows m: Int, ldc: Int? = nil) {
         guard m > 0 else { return }
-        let part = weightRows ?? 0..<w.rows, k = w.cols, n = part.count
+        let part = weightRows ?? 0..<w.rows, k = w.cols, n = part.count, ld = ldc ?? n
+        let b = min(m, blockRows)
         let scratch = ThreadScratch.current
-        let q = scratch.reserve(0, bytes: m * k).assumingMemoryBound(to: UInt8.self)
-        let acc = scratch.reserve(1, bytes: m * n * 4).assumingMemoryBound(to: Int32.self)
-        let scales = scratch.reserve(2, bytes: m * 4).assumingMemoryBound(to: Float.self)
-        let zeros = scratch.reserve(3, bytes: m * 4).assumingMemoryBound(to: Int32.self)
-        quantizeRows(x, rows: m, cols: k, into: q, scales: scales, zeroPoints: zeros)
-        w.parts.part(part, ldc: n).multiply(q, rows: m, into: acc, accumulate: false)
-        dequantize(acc, rows: m, cols: n, rowScales: scales, zeroPoints: zeros,
-                   weightScales: w.scales + part.lowerBound, weightSums: w.sums + part.lowerBound, into: y, ldc: ldc ?? n)
+        let q = scratch.reserve(0, bytes: b * k).assumingMemoryBound(to: UInt8.self)
+        let acc = scratch.reserve(1, bytes: b * n * 4).assumingMemoryBound(to: Int32.self)
+        let scales = scratch.reserve(2, bytes: b * 4).assumingMemoryBound(to: Float.self)
+        let zeros = scratch.reserve(3, bytes: b * 4).assumingMemoryBound(to: Int32.self)
+        let apart = scratch.reserve(4, bytes: b * apartPerRow * 4).assumingMemoryBound(to: Int32.self)
+        let counts = scratch.reserve(5, bytes: b * 4).assumingMemoryBound(to: Int32.self)
+        let packed = w.parts.part(part, ldc: n)
+        for first in stride(from: 0, to: m, by: b) {
+            let rows = min(b, m - first), xb = x + first * k, yb = y + first * ld
+            quantizeRows(xb, rows: rows, cols: k, into: q, scales: scales, zeroPoints: zeros,
+                         apartColumns: w.apartMask, apart: apart, apartCounts: counts)
+            packed.multiply(q, rows: rows, into: acc, accumulate: false)
+            dequantize(acc, rows: rows, cols: n, rowScales: scales, zeroPoints: zeros,
+                       weightScales: w.scales + part.lowerBound, weightSums: w.sums + part.lowerBound, into: yb, ldc: ld)
+            addApart(xb, rows: rows, weight: w, weightRows: part, apart: apart, apartCounts: counts, into: yb, ldc: ld,
+                     scratch: scratch)
+        }
     }
 
+    /// Rows per block of `multiply`.
+    static let blockRows = 256
+
     /// The naive twin of `multiply`: the same quantization by the naive twins, the integer
-    /// product in three loops.
+    /// product in three loops, the apart elements from the fp32 source.
     public static func naiveMultiply(_ x: UnsafePointer<Float>, weight w: Int8Matrix, into y: UnsafeMutablePointer<Float>,
-                                     rows m: Int) {
+                                     rows m: Int, ldc: Int? = nil) {
         let (n, k) = (w.rows, w.cols)
         var q = [UInt8](repeating: 0, count: m * k), acc = [Int32](repeating: 0, count: m * n)
         var scales = [Float](repeating: 0, count: m), zeros = [Int32](repeating: 0, count: m)
+        var apart = [Int32](repeating: 0, count: m * apartPerRow), counts = [Int32](repeating: 0, count: m)
         var qw = [Int8](repeating: 0, count: n * k), ws = [Float](repeating: 0, count: n), sums = [Int32](repeating: 0, count: n)
-        quantizeWeights(w.source, rows: n, cols: k, into: &qw, scales: &ws, sums: &sums)
-        naiveQuantizeRows(x, rows: m, cols: k, into: &q, scales: &scales, zeroPoints: &zeros)
+        quantizeWeights(w.source, rows: n, cols: k, into: &qw, scales: &ws, sums: &sums, apartColumns: w.apartMask)
+        naiveQuantizeRows(x, rows: m, cols: k, into: &q, scales: &scales, zeroPoints: &zeros,
+                          apartColumns: w.apartMask, apart: &apart, apartCounts: &counts)
         for i in 0..<m {
             for j in 0..<n {
                 var s: Int32 = 0
@@ -53,8 +89,15 @@ public enum Int8Products {
                 acc[i * n + j] = s
             }
         }
+        let ld = ldc ?? n
         naiveDequantize(acc, rows: m, cols: n, rowScales: scales, zeroPoints: zeros,
-                        weightScales: ws, weightSums: sums, into: y, ldc: n)
+                        weightScales: ws, weightSums: sums, into: y, ldc: ld)
+        for i in 0..<m {
+            let own = Set(apart[i * apartPerRow..<i * apartPerRow + Int(counts[i])].map(Int.init))
+            for p in 0..<k where w.apartMask[p] != 0 || own.contains(p) {
+                for j in 0..<n { y[i * ld + j] += x[i * k + p] * w.source[j * k + p] }
+            }
+        }
     }
 
     // MARK: activations, per row
@@ -70,26 +113,68 @@ public enum Int8Products {
         return (scale, inverse, zero)
     }
 
-    /// x (rows, cols) → q (rows, cols) UInt8 with, per row, x ≈ scale · (q − zero).
+    /// x (rows, cols) → q (rows, cols) UInt8 with, per row, x ≈ scale · (q − zero), the apart
+    /// elements counting as 0: those in columns where `apartColumns` (cols) is nonzero, and
+    /// the row's own, |x| > `threshold`, listed in ascending column in `apart` (rows,
+    /// `apartPerRow`) with their number in `apartCounts` (rows). A row with more than
+    /// `apartPerRow` of its own lists none and keeps them in its range.
     public static func quantizeRows(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into q: UnsafeMutablePointer<UInt8>,
-                                    scales: UnsafeMutablePointer<Float>, zeroPoints: UnsafeMutablePointer<Int32>) {
-        let src = UnsafeRawPointer(x), dst = UnsafeMutableRawPointer(q)
+                                    scales: UnsafeMutablePointer<Float>, zeroPoints: UnsafeMutablePointer<Int32>,
+                                    apartColumns: UnsafePointer<Int32>, threshold: Float = apartThreshold,
+                                    apart: UnsafeMutablePointer<Int32>, apartCounts: UnsafeMutablePointer<Int32>) {
+        let src = UnsafeRawPointer(x), dst = UnsafeMutableRawPointer(q), fixed = UnsafeRawPointer(apartColumns)
+        let none = SIMD16<Int32>(repeating: 0)
         for r in 0..<rows {
             let row = r * cols
-            var lo16 = SIMD16<Float>(repeating: 0), hi16 = lo16
+            // The range of what stays, and whether the row has elements of its own to set apart.
+            var limit = threshold
+            var t16 = SIMD16<Float>(repeating: limit)
+            var lo16 = SIMD16<Float>(repeating: 0), hi16 = lo16, own16 = none
             var i = 0
             while i + 16 <= cols {
                 let v = src.loadUnaligned(fromByteOffset: (row + i) * 4, as: SIMD16<Float>.self)
-                lo16 = Vector.minimum(lo16, v)
-                hi16 = Vector.maximum(hi16, v)
+                let f = fixed.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Int32>.self) .!= none
+                let big = (v .> t16) .| (v .< -t16)
+                let kept = v.replacing(with: 0, where: f .| big)
+                lo16 = Vector.minimum(lo16, kept)
+                hi16 = Vector.maximum(hi16, kept)
+                own16 = own16.replacing(with: 1, where: big .& .!f)
                 i += 16
             }
-            var lo = lo16.min(), hi = hi16.max()
+            var lo = lo16.min(), hi = hi16.max(), own = own16 != none
+            let whole = i
             while i < cols {
-                lo = min(lo, x[row + i])
-                hi = max(hi, x[row + i])
+                let v = x[row + i], big = v > limit || v < -limit
+                if apartColumns[i] == 0 {
+                    if big { own = true } else { lo = min(lo, v); hi = max(hi, v) }
+                }
                 i += 1
             }
+            var count = 0
+            if own {
+                // List them chunk by chunk, ascending; too many, and the row keeps them all.
+                i = 0
+                while i < cols && count <= apartPerRow {
+                    if i + 16 <= whole {
+                        let v = src.loadUnaligned(fromByteOffset: (row + i) * 4, as: SIMD16<Float>.self)
+                        let f = fixed.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Int32>.self) .!= none
+                        if none.replacing(with: 1, where: ((v .> t16) .| (v .< -t16)) .& .!f) == none { i += 16; continue }
+                    }
+                    for p in i..<min(i + 16, cols) where apartColumns[p] == 0 && (x[row + p] > limit || x[row + p] < -limit) {
+                        if count < apartPerRow { apart[r * apartPerRow + count] = Int32(p) }
+                        count += 1
+                    }
+                    i += 16
+                }
+                if count > apartPerRow {
+                    count = 0
+                    limit = .infinity
+                    t16 = SIMD16<Float>(repeating: limit)
+                    (lo, hi) = (0, 0)
+                    for p in 0..<cols where apartColumns[p] == 0 { lo = min(lo, x[row + p]); hi = max(hi, x[row + p]) }
+                }
+            }
+            apartCounts[r] = Int32(count)
             let (scale, inverse, zero) = rowParameters(lo: lo, hi: hi)
             scales[r] = scale
             zeroPoints[r] = zero
@@ -102,13 +187,15 @@ public enum Int8Products {
             i = 0
             while i + 16 <= cols {
                 let v = src.loadUnaligned(fromByteOffset: (row + i) * 4, as: SIMD16<Float>.self)
-                let t = Vector.minimum(top, Vector.maximum(bottom, (v * inv16).rounded(.toNearestOrEven) + zero16))
+                let f = fixed.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Int32>.self) .!= none
+                let kept = v.replacing(with: 0, where: f .| (v .> t16) .| (v .< -t16))
+                let t = Vector.minimum(top, Vector.maximum(bottom, (kept * inv16).rounded(.toNearestOrEven) + zero16))
                 let c = unsafeBitCast(t + magic, to: SIMD16<Int32>.self) &- magicBits
                 dst.storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: c), toByteOffset: row + i, as: SIMD16<UInt8>.self)
                 i += 16
             }
             while i < cols {
-                q[row + i] = quantize(x[row + i], inverse: inverse, zero: zero)
+                q[row + i] = quantize(kept(x[row + i], column: i, apartColumns: apartColumns, limit: limit), inverse: inverse, zero: zero)
                 i += 1
             }
         }
@@ -119,16 +206,35 @@ public enum Int8Products {
         UInt8(min(255, max(0, Int32((v * inverse).rounded(.toNearestOrEven)) &+ zero)))
     }
 
+    /// v, or 0 when it goes apart.
+    @inline(__always)
+    static func kept(_ v: Float, column p: Int, apartColumns: UnsafePointer<Int32>, limit: Float) -> Float {
+        apartColumns[p] != 0 || v > limit || v < -limit ? 0 : v
+    }
+
     /// The naive twin of `quantizeRows`: one element at a time.
     public static func naiveQuantizeRows(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into q: UnsafeMutablePointer<UInt8>,
-                                         scales: UnsafeMutablePointer<Float>, zeroPoints: UnsafeMutablePointer<Int32>) {
+                                         scales: UnsafeMutablePointer<Float>, zeroPoints: UnsafeMutablePointer<Int32>,
+                                         apartColumns: UnsafePointer<Int32>, threshold: Float = apartThreshold,
+                                         apart: UnsafeMutablePointer<Int32>, apartCounts: UnsafeMutablePointer<Int32>) {
         for r in 0..<rows {
+            let own = (0..<cols).filter { apartColumns[$0] == 0 && abs(x[r * cols + $0]) > threshold }
+            let limit = own.count <= apartPerRow ? threshold : .infinity
+            apartCounts[r] = Int32(own.count <= apartPerRow ? own.count : 0)
+            for (c, p) in own.enumerated() where own.count <= apartPerRow { apart[r * apartPerRow + c] = Int32(p) }
             var lo: Float = 0, hi: Float = 0
-            for i in 0..<cols { lo = min(lo, x[r * cols + i]); hi = max(hi, x[r * cols + i]) }
+            for i in 0..<cols {
+                let v = kept(x[r * cols + i], column: i, apartColumns: apartColumns, limit: limit)
+                lo = min(lo, v)
+                hi = max(hi, v)
+            }
             let (scale, inverse, zero) = rowParameters(lo: lo, hi: hi)
             scales[r] = scale
             zeroPoints[r] = zero
-            for i in 0..<cols { q[r * cols + i] = quantize(x[r * cols + i], inverse: inverse, zero: zero) }
+            for i in 0..<cols {
+                q[r * cols + i] = quantize(kept(x[r * cols + i], column: i, apartColumns: apartColumns, limit: limit),
+                                           inverse: inverse, zero: zero)
+            }
         }
     }
 
@@ -171,25 +277,141 @@ public enum Int8Products {
         }
     }
 
+    /// y[i, j] += x[i, p] · w[j, p] for j in `weightRows` and each apart element of row i, in
+    /// ascending p: the weight's apart columns (kept at load) merged with the row's own (the
+    /// weight's columns gathered from its fp32 source once per call).
+    static func addApart(_ x: UnsafePointer<Float>, rows m: Int, weight w: Int8Matrix, weightRows part: Range<Int>,
+                         apart: UnsafePointer<Int32>, apartCounts: UnsafePointer<Int32>,
+                         into y: UnsafeMutablePointer<Float>, ldc: Int, scratch: ThreadScratch) {
+        let k = w.cols, n = part.count, fixed = w.apartList
+        // Where each column some row sets apart lies: kept by the weight after its first use,
+        // or, once the weight keeps its most, gathered here for this call.
+        var place = UnsafeMutablePointer<UnsafePointer<Float>?>(bitPattern: 64)!
+        if (0..<m).contains(where: { apartCounts[$0] > 0 }) {
+            place = scratch.reserve(6, bytes: k * 8).assumingMemoryBound(to: UnsafePointer<Float>?.self)
+            place.update(repeating: nil, count: k)
+            let pending = UnsafePointer<Float>(bitPattern: 1)!
+            var uncached = 0
+            for i in 0..<m {
+                for c in 0..<Int(apartCounts[i]) where place[Int(apart[i * apartPerRow + c])] == nil {
+                    let p = Int(apart[i * apartPerRow + c])
+                    place[p] = w.keptColumn(p).map { $0 + part.lowerBound } ?? pending
+                    if place[p] == pending { uncached += 1 }
+                }
+            }
+            if uncached > 0 {
+                let gathered = scratch.reserve(7, bytes: uncached * n * 4).assumingMemoryBound(to: Float.self)
+                var next = gathered
+                for p in 0..<k where place[p] == pending {
+                    w.gather(column: p, rows: part, into: next)
+                    place[p] = UnsafePointer(next)
+                    next += n
+                }
+            }
+        }
+        // Each row's apart elements, merged in ascending column: the value and its weight column.
+        let values = scratch.reserve(8, bytes: (fixed.count + apartPerRow) * 4).assumingMemoryBound(to: Float.self)
+        let columns = scratch.reserve(9, bytes: (fixed.count + apartPerRow) * 8)
+            .assumingMemoryBound(to: UnsafePointer<Float>.self)
+        for i in 0..<m {
+            let own = apart + i * apartPerRow, count = Int(apartCounts[i])
+            var (a, b, e) = (0, 0, 0)  // next of the weight's columns, next of the row's, entries
+            while a < fixed.count || b < count {
+                let p: Int
+                if b == count || (a < fixed.count && fixed[a] < Int(own[b])) {
+                    p = fixed[a]
+                    columns[e] = UnsafePointer(w.apartWeights + a * w.rows + part.lowerBound)
+                    a += 1
+                } else {
+                    p = Int(own[b])
+                    columns[e] = place[p]!
+                    b += 1
+                }
+                values[e] = x[i * k + p]
+                e += 1
+            }
+            addProducts(values, columns, count: e, into: y + i * ldc, length: n)
+        }
+    }
+
+    /// y[j] += values[0] · columns[0][j], then values[1] · columns[1][j], … for j in
+    /// 0..<length, one pass over y: each y[j] sees the same sums in the same order as one
+    /// pass per column would.
+    @inline(__always)
+    static func addProducts(_ values: UnsafePointer<Float>, _ columns: UnsafePointer<UnsafePointer<Float>>, count: Int,
+                            into y: UnsafeMutablePointer<Float>, length: Int) {
+        guard count > 0 else { return }
+        let out = UnsafeMutableRawPointer(y)
+        var j = 0
+        // Four chunks at a time: each is a chain of dependent adds, so one alone would wait on
+        // every add's latency.
+        while j + 64 <= length {
+            var a0 = out.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
+            var a1 = out.loadUnaligned(fromByteOffset: j * 4 + 64, as: SIMD16<Float>.self)
+            var a2 = out.loadUnaligned(fromByteOffset: j * 4 + 128, as: SIMD16<Float>.self)
+            var a3 = out.loadUnaligned(fromByteOffset: j * 4 + 192, as: SIMD16<Float>.self)
+            for e in 0..<count {
+                let v = SIMD16<Float>(repeating: values[e]), c = UnsafeRawPointer(columns[e] + j)
+                a0 = a0 + v * c.loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+                a1 = a1 + v * c.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+                a2 = a2 + v * c.loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+                a3 = a3 + v * c.loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+            }
+            out.storeBytes(of: a0, toByteOffset: j * 4, as: SIMD16<Float>.self)
+            out.storeBytes(of: a1, toByteOffset: j * 4 + 64, as: SIMD16<Float>.self)
+            out.storeBytes(of: a2, toByteOffset: j * 4 + 128, as: SIMD16<Float>.self)
+            out.storeBytes(of: a3, toByteOffset: j * 4 + 192, as: SIMD16<Float>.self)
+            j += 64
+        }
+        while j + 16 <= length {
+            var acc = out.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
+            for e in 0..<count {
+                acc = acc + SIMD16<Float>(repeating: values[e])
+                    * UnsafeRawPointer(columns[e]).loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
+            }
+            out.storeBytes(of: acc, toByteOffset: j * 4, as: SIMD16<Float>.self)
+            j += 16
+        }
+        while j < length {
+            var acc = y[j]
+            for e in 0..<count { acc = acc + values[e] * columns[e][j] }
+            y[j] = acc
+            j += 1
+        }
+    }
+
     // MARK: weights, per output channel
 
     /// w (rows, cols) → q with w[j, p] ≈ scales[j] · q[j, p], q in -127...127 (symmetric: the
-    /// zero point is 0), and sums[j] = Σ_p q[j, p]. Runs once per weight, at load.
+    /// zero point is 0), and sums[j] = Σ_p q[j, p]; the columns where `apartColumns` is
+    /// nonzero count as 0 (they are multiplied in fp32). Runs once per weight, at load.
     public static func quantizeWeights(_ w: UnsafePointer<Float>, rows: Int, cols: Int, into q: UnsafeMutablePointer<Int8>,
-                                       scales: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Int32>) {
+                                       scales: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Int32>,
+                                       apartColumns: UnsafePointer<Int32>) {
         for j in 0..<rows {
             var amax: Float = 0
-            for p in 0..<cols { amax = max(amax, abs(w[j * cols + p])) }
+            for p in 0..<cols where apartColumns[p] == 0 { amax = max(amax, abs(w[j * cols + p])) }
             let scale: Float = amax > 0 && amax.isFinite ? amax / 127 : 1
             var sum: Int32 = 0
             for p in 0..<cols {
-                let v = Int8(min(127, max(-127, (w[j * cols + p] / scale).rounded(.toNearestOrEven))))
+                let v = apartColumns[p] != 0 ? 0 : Int8(min(127, max(-127, (w[j * cols + p] / scale).rounded(.toNearestOrEven))))
                 q[j * cols + p] = v
                 sum += Int32(v)
             }
             scales[j] = scale
             sums[j] = sum
         }
+    }
+
+    /// The `count` columns of w (rows, cols) of largest max_j |w[j, p]| (the lower column on a
+    /// tie), ascending.
+    public static func largestColumns(_ w: UnsafePointer<Float>, rows: Int, cols: Int, count: Int) -> [Int] {
+        var peak = [Float](repeating: 0, count: cols)
+        for j in 0..<rows {
+            for p in 0..<cols { peak[p] = max(peak[p], abs(w[j * cols + p])) }
+        }
+        let order = (0..<cols).sorted { peak[$0] > peak[$1] || (peak[$0] == peak[$1] && $0 < $1) }
+        return order.prefix(count).sorted()
     }
 }
 
@@ -201,32 +423,73 @@ public final class Int8Matrix: @unchecked Sendable {
     public let source: UnsafePointer<Float>
     public let scales: UnsafeMutablePointer<Float>  // (rows)
     public let sums: UnsafeMutablePointer<Int32>    // (rows): Σ of each row's quantized values
+    /// The input channels multiplied in fp32 (one in `Int8Products.inputChannelsPerApartColumn`), ascending;
+    /// `apartMask` (cols) is nonzero at them, `apartWeights` (apartList.count, rows) their columns.
+    public let apartList: [Int]
+    public let apartMask: UnsafeMutablePointer<Int32>
+    let apartWeights: UnsafeMutablePointer<Float>
+    /// Columns of the weight (rows) that rows' own apart elements used, kept for later calls:
+    /// the large activations of a model fall in the same few channels. At most
+    /// `keptColumnLimit`, so that no input can make it hold a second copy of the weight.
+    private let kept = Locked<[Int: Column]>([:])
+    private struct Column: @unchecked Sendable { let values: UnsafeMutablePointer<Float> }  // owned by the matrix
+    static let keptColumnLimit = 32
     let parts: PackedParts
 
     /// Quantizes w and packs it whole (the packing a batch of several rows uses).
     public init(quantizing w: UnsafePointer<Float>, rows: Int, cols: Int) throws(DNNL.Failure) {
         (self.rows, self.cols, source) = (rows, cols, w)
         (scales, sums) = (.allocate(capacity: rows), .allocate(capacity: rows))
-        nonisolated(unsafe) let w = w  // read only, and it outlives the matrix
+        apartList = Int8Products.largestColumns(w, rows: rows, cols: cols, count: cols / Int8Products.inputChannelsPerApartColumn)
+        apartMask = .allocate(capacity: cols)
+        apartMask.initialize(repeating: 0, count: cols)
+        apartWeights = .allocate(capacity: apartList.count * rows)
+        for (a, p) in apartList.enumerated() {
+            apartMask[p] = -1
+            for j in 0..<rows { apartWeights[a * rows + j] = w[j * cols + p] }
+        }
+        nonisolated(unsafe) let (w, mask) = (w, UnsafePointer(apartMask))  // read only; they outlive the parts
         parts = PackedParts { (range, ldc) throws(DNNL.Failure) in
             let n = range.count
             let values = UnsafeMutablePointer<Int8>.allocate(capacity: n * cols)
             let s = UnsafeMutablePointer<Float>.allocate(capacity: n), sum = UnsafeMutablePointer<Int32>.allocate(capacity: n)
             defer { values.deallocate(); s.deallocate(); sum.deallocate() }
-            Int8Products.quantizeWeights(w + range.lowerBound * cols, rows: n, cols: cols, into: values, scales: s, sums: sum)
+            Int8Products.quantizeWeights(w + range.lowerBound * cols, rows: n, cols: cols, into: values, scales: s, sums: sum,
+                                         apartColumns: mask)
             return try PackedWeight(.u8s8, values, rows: n, cols: cols, ldc: ldc)
         }
         let values = UnsafeMutablePointer<Int8>.allocate(capacity: rows * cols)
         defer { values.deallocate() }
-        Int8Products.quantizeWeights(w, rows: rows, cols: cols, into: values, scales: scales, sums: sums)
+        Int8Products.quantizeWeights(w, rows: rows, cols: cols, into: values, scales: scales, sums: sums, apartColumns: apartMask)
         try parts.prepare(0..<rows, ldc: rows)
     }
 
-    /// Bytes held: the scales and sums, and every packed part.
-    public var bytes: Int { rows * 8 + parts.bytes }
+    /// Column p of the weight (rows), gathered from the source on first use and kept; nil
+    /// once `keptColumnLimit` columns are kept.
+    func keptColumn(_ p: Int) -> UnsafePointer<Float>? {
+        kept.withLock { kept in
+            if let c = kept[p] { return UnsafePointer(c.values) }
+            guard kept.count < Self.keptColumnLimit else { return nil }
+            let c = UnsafeMutablePointer<Float>.allocate(capacity: rows)
+            gather(column: p, rows: 0..<rows, into: c)
+            kept[p] = Column(values: c)
+            return UnsafePointer(c)
+        }
+    }
+
+    /// into[j − rows.lowerBound] = w[j, p] for j in rows.
+    func gather(column p: Int, rows range: Range<Int>, into column: UnsafeMutablePointer<Float>) {
+        for j in range { column[j - range.lowerBound] = source[j * cols + p] }
+    }
+
+    /// Bytes held: the scales and sums, the apart columns, the kept columns, and every packed part.
+    public var bytes: Int { rows * 8 + cols * 4 + (apartList.count + kept.withLock { $0.count }) * rows * 4 + parts.bytes }
 
     deinit {
+        kept.withLock { for c in $0.values { c.values.deallocate() } }
         scales.deallocate()
         sums.deallocate()
+        apartMask.deallocate()
+        apartWeights.deallocate()
     }
 }

@@ -4,11 +4,11 @@ import Testing
 @testable import BERT
 
 /// The int8 precision against PyTorch's fp32 embeddings (the committed golden files of
-/// all-MiniLM-L6-v2 and all-mpnet-base-v2). Issue 15 asks a minimum cosine of 0.999 over the
-/// golden sentences; this scheme (weights per output channel, activations per row, no
-/// calibration) reaches 0.99797 (MiniLM) and 0.99424 (mpnet), so the bounds here are what it
-/// holds, 0.9975 and 0.993, and the 0.999 target is not met (README, Performance). The
-/// products run on oneDNN with VNNI; only a CPU without avx512_vnni skips these.
+/// all-MiniLM-L6-v2 and all-mpnet-base-v2): issue 15 asks a minimum cosine of 0.999 over the
+/// golden sentences. With the large activations and each weight's largest input channels
+/// kept apart in fp32 (Int8Products) this scheme reaches 0.99934 (MiniLM) and 0.99902
+/// (mpnet); without them it reached 0.99797 and 0.99424. The products run on oneDNN with
+/// VNNI; only a CPU without avx512_vnni skips these.
 @Suite(.serialized, .enabled(if: DNNL.hasVNNI, "the CPU lacks avx512_vnni"))
 struct Int8ParityTests {
     /// Loaded once for every test here.
@@ -23,36 +23,36 @@ struct Int8ParityTests {
     }
 
     @Test(arguments: [1, 32])
-    func miniLMWithinCosine09975OfPyTorch(batchSize: Int) throws {
+    func miniLMWithinCosine0999OfPyTorch(batchSize: Int) throws {
         let (golden, reference) = try MiniLMGolden.load()
         let ours = try Self.miniLM.get().embed(golden.sentences, batchSize: batchSize)
         let c = cosines(ours, try reference.tensor("embeddings"))
         print("int8 all-MiniLM-L6-v2 vs PyTorch fp32, batch \(batchSize): min cosine \(c.min()!), mean \(c.reduce(0, +) / Float(c.count))")
-        #expect(c.min()! >= 0.9975)
-        #expect(c.reduce(0, +) / Float(c.count) >= 0.998)
+        #expect(c.min()! >= 0.999)
+        #expect(c.reduce(0, +) / Float(c.count) >= 0.9995)
         #expect(c.min()! < 1 - 1e-5, "int8 should differ from fp32 at all: is it running?")
     }
 
     /// One sentence alone runs on the two lanes, each product cut in column parts.
-    @Test func miniLMSentencesAloneWithinCosine09975() throws {
+    @Test func miniLMSentencesAloneWithinCosine0999() throws {
         let (golden, reference) = try MiniLMGolden.load()
         let embedder = try Self.miniLM.get()
         let theirs = try reference.tensor("embeddings")
         for k in 0..<min(8, golden.sentences.count) {
             let c = cosines([try embedder.embed(golden.sentences[k])], theirs, first: k)[0]
-            #expect(c >= 0.9975, "\(golden.sentences[k])")
+            #expect(c >= 0.999, "\(golden.sentences[k])")
         }
     }
 
-    @Test func mpnetWithinCosine0993OfPyTorch() throws {
+    @Test func mpnetWithinCosine0999OfPyTorch() throws {
         struct Golden: Decodable { let sentences: [String] }
         let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: Checkout.resources.appendingPathComponent("mpnet_golden.json")))
         let reference = try SafetensorsFile(path: Checkout.resources.appendingPathComponent("mpnet_golden.safetensors").path)
         let embedder = try SentenceEmbedder(directory: Checkout.model("all-mpnet-base-v2"), precision: .int8)
         let c = cosines(try embedder.embed(golden.sentences, batchSize: 8), try reference.tensor("embeddings"))
         print("int8 all-mpnet-base-v2 vs sentence-transformers fp32: min cosine \(c.min()!), mean \(c.reduce(0, +) / Float(c.count))")
-        #expect(c.min()! >= 0.993)
-        #expect(c.reduce(0, +) / Float(c.count) >= 0.997)
+        #expect(c.min()! >= 0.999)
+        #expect(c.reduce(0, +) / Float(c.count) >= 0.9993)
     }
 
     @Test func onlyTheEncoderLayersRunInInt8() throws {
