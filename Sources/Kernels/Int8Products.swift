@@ -25,8 +25,9 @@ public enum Int8Products {
     /// golden sentences of all-MiniLM-L6-v2 and all-mpnet-base-v2 (README, int8).
     public static let apartThreshold: Float = 4
     /// Input channels of each weight kept apart (fp32), those of largest max |w[·, p]|: one
-    /// per this many (2 of 384, 16 of 3,072). Each costs about 8/k of the integer product's
-    /// time (fp32 at a quarter of VNNI's width, and no VNNI), so they scale with k.
+    /// per this many (2 of 384, 16 of 3,072). Each is an fp32 add per output, against k byte
+    /// products that VNNI does 64 at a time, so their cost is a share of k and they scale with it
+    /// (measured on MiniLM: README, int8).
     public static let inputChannelsPerApartColumn = 192
     /// At most this many elements of a row go apart by the threshold.
     public static let apartPerRow = 64
@@ -134,7 +135,7 @@ public enum Int8Products {
             while i + 16 <= cols {
                 let v = src.loadUnaligned(fromByteOffset: (row + i) * 4, as: SIMD16<Float>.self)
                 let f = fixed.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Int32>.self) .!= none
-                let big = (v .> t16) .| (v .< -t16)
+                let big = beyond(v, t16)
                 let kept = v.replacing(with: 0, where: f .| big)
                 lo16 = Vector.minimum(lo16, kept)
                 hi16 = Vector.maximum(hi16, kept)
@@ -144,7 +145,7 @@ public enum Int8Products {
             var lo = lo16.min(), hi = hi16.max(), own = own16 != none
             let whole = i
             while i < cols {
-                let v = x[row + i], big = v > limit || v < -limit
+                let v = x[row + i], big = beyond(v, limit)
                 if apartColumns[i] == 0 {
                     if big { own = true } else { lo = min(lo, v); hi = max(hi, v) }
                 }
@@ -158,9 +159,9 @@ public enum Int8Products {
                     if i + 16 <= whole {
                         let v = src.loadUnaligned(fromByteOffset: (row + i) * 4, as: SIMD16<Float>.self)
                         let f = fixed.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Int32>.self) .!= none
-                        if none.replacing(with: 1, where: ((v .> t16) .| (v .< -t16)) .& .!f) == none { i += 16; continue }
+                        if none.replacing(with: 1, where: beyond(v, t16) .& .!f) == none { i += 16; continue }
                     }
-                    for p in i..<min(i + 16, cols) where apartColumns[p] == 0 && (x[row + p] > limit || x[row + p] < -limit) {
+                    for p in i..<min(i + 16, cols) where apartColumns[p] == 0 && beyond(x[row + p], limit) {
                         if count < apartPerRow { apart[r * apartPerRow + count] = Int32(p) }
                         count += 1
                     }
@@ -188,7 +189,7 @@ public enum Int8Products {
             while i + 16 <= cols {
                 let v = src.loadUnaligned(fromByteOffset: (row + i) * 4, as: SIMD16<Float>.self)
                 let f = fixed.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Int32>.self) .!= none
-                let kept = v.replacing(with: 0, where: f .| (v .> t16) .| (v .< -t16))
+                let kept = v.replacing(with: 0, where: f .| beyond(v, t16))
                 let t = Vector.minimum(top, Vector.maximum(bottom, (kept * inv16).rounded(.toNearestOrEven) + zero16))
                 let c = unsafeBitCast(t + magic, to: SIMD16<Int32>.self) &- magicBits
                 dst.storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: c), toByteOffset: row + i, as: SIMD16<UInt8>.self)
@@ -209,8 +210,15 @@ public enum Int8Products {
     /// v, or 0 when it goes apart.
     @inline(__always)
     static func kept(_ v: Float, column p: Int, apartColumns: UnsafePointer<Int32>, limit: Float) -> Float {
-        apartColumns[p] != 0 || v > limit || v < -limit ? 0 : v
+        apartColumns[p] != 0 || beyond(v, limit) ? 0 : v
     }
+
+    /// |v| > limit, NaN never (it stays in the integer row, as before there were apart elements).
+    @inline(__always)
+    static func beyond(_ v: Float, _ limit: Float) -> Bool { v > limit || v < -limit }
+
+    @inline(__always)
+    static func beyond(_ v: SIMD16<Float>, _ limit: SIMD16<Float>) -> SIMDMask<SIMD16<Int32>> { (v .> limit) .| (v .< -limit) }
 
     /// The naive twin of `quantizeRows`: one element at a time.
     public static func naiveQuantizeRows(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into q: UnsafeMutablePointer<UInt8>,
@@ -218,7 +226,7 @@ public enum Int8Products {
                                          apartColumns: UnsafePointer<Int32>, threshold: Float = apartThreshold,
                                          apart: UnsafeMutablePointer<Int32>, apartCounts: UnsafeMutablePointer<Int32>) {
         for r in 0..<rows {
-            let own = (0..<cols).filter { apartColumns[$0] == 0 && abs(x[r * cols + $0]) > threshold }
+            let own = (0..<cols).filter { apartColumns[$0] == 0 && beyond(x[r * cols + $0], threshold) }
             let limit = own.count <= apartPerRow ? threshold : .infinity
             apartCounts[r] = Int32(own.count <= apartPerRow ? own.count : 0)
             for (c, p) in own.enumerated() where own.count <= apartPerRow { apart[r * apartPerRow + c] = Int32(p) }
@@ -278,8 +286,8 @@ public enum Int8Products {
     }
 
     /// y[i, j] += x[i, p] · w[j, p] for j in `weightRows` and each apart element of row i, in
-    /// ascending p: the weight's apart columns (kept at load) merged with the row's own (the
-    /// weight's columns gathered from its fp32 source once per call).
+    /// ascending p: the weight's apart columns (kept at load) merged with the row's own (their
+    /// weight columns kept by the weight after first use, `Int8Matrix.keptColumn`).
     static func addApart(_ x: UnsafePointer<Float>, rows m: Int, weight w: Int8Matrix, weightRows part: Range<Int>,
                          apart: UnsafePointer<Int32>, apartCounts: UnsafePointer<Int32>,
                          into y: UnsafeMutablePointer<Float>, ldc: Int, scratch: ThreadScratch) {
@@ -303,7 +311,7 @@ public enum Int8Products {
                 let gathered = scratch.reserve(7, bytes: uncached * n * 4).assumingMemoryBound(to: Float.self)
                 var next = gathered
                 for p in 0..<k where place[p] == pending {
-                    w.gather(column: p, rows: part, into: next)
+                    Int8Matrix.gather(column: p, of: w.source, cols: k, rows: part, into: next)
                     place[p] = UnsafePointer(next)
                     next += n
                 }
@@ -446,7 +454,7 @@ public final class Int8Matrix: @unchecked Sendable {
         apartWeights = .allocate(capacity: apartList.count * rows)
         for (a, p) in apartList.enumerated() {
             apartMask[p] = -1
-            for j in 0..<rows { apartWeights[a * rows + j] = w[j * cols + p] }
+            Int8Matrix.gather(column: p, of: w, cols: cols, rows: 0..<rows, into: apartWeights + a * rows)
         }
         nonisolated(unsafe) let (w, mask) = (w, UnsafePointer(apartMask))  // read only; they outlive the parts
         parts = PackedParts { (range, ldc) throws(DNNL.Failure) in
@@ -471,15 +479,16 @@ public final class Int8Matrix: @unchecked Sendable {
             if let c = kept[p] { return UnsafePointer(c.values) }
             guard kept.count < Self.keptColumnLimit else { return nil }
             let c = UnsafeMutablePointer<Float>.allocate(capacity: rows)
-            gather(column: p, rows: 0..<rows, into: c)
+            Self.gather(column: p, of: source, cols: cols, rows: 0..<rows, into: c)
             kept[p] = Column(values: c)
             return UnsafePointer(c)
         }
     }
 
-    /// into[j − rows.lowerBound] = w[j, p] for j in rows.
-    func gather(column p: Int, rows range: Range<Int>, into column: UnsafeMutablePointer<Float>) {
-        for j in range { column[j - range.lowerBound] = source[j * cols + p] }
+    /// into[j − rows.lowerBound] = w[j, p] for j in rows, w (·, cols).
+    static func gather(column p: Int, of w: UnsafePointer<Float>, cols: Int, rows range: Range<Int>,
+                       into column: UnsafeMutablePointer<Float>) {
+        for j in range { column[j - range.lowerBound] = w[j * cols + p] }
     }
 
     /// Bytes held: the scales and sums, the apart columns, the kept columns, and every packed part.
