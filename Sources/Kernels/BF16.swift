@@ -125,7 +125,10 @@ public enum BF16 {
             // comparison compiles to a scalar loop over the lanes here (13% of a bf16 pass).
             let nan = SIMD16<UInt32>.zero &- ((SIMD16<UInt32>(repeating: 0x7f80_0000) &- (u & 0x7fff_ffff)) &>> 31)
             let r = (rounded & ~nan) | (quietNaN & nan)
-            dst.storeBytes(of: SIMD16<UInt16>(truncatingIfNeeded: r), toByteOffset: i * 2, as: SIMD16<UInt16>.self)
+            // The low halves of the lanes (x86 is little-endian): one vpermw, where the generic
+            // SIMD16<UInt16>(truncatingIfNeeded:) is a call.
+            dst.storeBytes(of: unsafeBitCast(r, to: SIMD32<UInt16>.self).evenHalf, toByteOffset: i * 2,
+                           as: SIMD16<UInt16>.self)
             i += 16
         }
         while i < count {

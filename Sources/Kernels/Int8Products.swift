@@ -124,7 +124,19 @@ public enum Int8Products {
                                     apartColumns: UnsafePointer<Int32>, threshold: Float = apartThreshold,
                                     apart: UnsafeMutablePointer<Int32>, apartCounts: UnsafeMutablePointer<Int32>) {
         let src = UnsafeRawPointer(x), dst = UnsafeMutableRawPointer(q), fixed = UnsafeRawPointer(apartColumns)
-        let none = SIMD16<Int32>(repeating: 0)
+        let none = SIMD16<Int32>(repeating: 0), whole = cols / 16 * 16
+        // The weight's apart columns, listed, and which chunks of 16 hold one (few: most chunks
+        // take the loop that does not read the mask). Once per call, not per row.
+        let scratch = ThreadScratch.current
+        let fixedList = scratch.reserve(10, bytes: max(1, cols) * 4).assumingMemoryBound(to: Int32.self)
+        let mixed = scratch.reserve(11, bytes: max(1, cols / 16)).assumingMemoryBound(to: Bool.self)
+        mixed.update(repeating: false, count: cols / 16)
+        var fixedCount = 0
+        for p in 0..<cols where apartColumns[p] != 0 {
+            fixedList[fixedCount] = Int32(p)
+            fixedCount += 1
+            if p < whole { mixed[p / 16] = true }
+        }
         for r in 0..<rows {
             let row = r * cols
             // The range of what stays, and whether the row has elements of its own to set apart.
@@ -132,18 +144,21 @@ public enum Int8Products {
             var t16 = SIMD16<Float>(repeating: limit)
             var lo16 = SIMD16<Float>(repeating: 0), hi16 = lo16, own16 = none
             var i = 0
-            while i + 16 <= cols {
+            while i < whole {
                 let v = src.loadUnaligned(fromByteOffset: (row + i) * 4, as: SIMD16<Float>.self)
-                let f = fixed.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Int32>.self) .!= none
-                let big = beyond(v, t16)
-                let kept = v.replacing(with: 0, where: f .| big)
+                var big = beyond(v, t16), out = big
+                if mixed[i / 16] {
+                    let f = fixed.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Int32>.self) .!= none
+                    out = f .| big
+                    big = big .& .!f
+                }
+                let kept = v.replacing(with: 0, where: out)
                 lo16 = Vector.minimum(lo16, kept)
                 hi16 = Vector.maximum(hi16, kept)
-                own16 = own16.replacing(with: 1, where: big .& .!f)
+                own16 = own16.replacing(with: 1, where: big)
                 i += 16
             }
-            var lo = lo16.min(), hi = hi16.max(), own = own16 != none
-            let whole = i
+            var lo = Vector.least(lo16), hi = Vector.greatest(hi16), own = Vector.anyNonzero(own16)
             while i < cols {
                 let v = x[row + i], big = beyond(v, limit)
                 if apartColumns[i] == 0 {
@@ -159,7 +174,7 @@ public enum Int8Products {
                     if i + 16 <= whole {
                         let v = src.loadUnaligned(fromByteOffset: (row + i) * 4, as: SIMD16<Float>.self)
                         let f = fixed.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Int32>.self) .!= none
-                        if none.replacing(with: 1, where: beyond(v, t16) .& .!f) == none { i += 16; continue }
+                        if !Vector.anyNonzero(none.replacing(with: 1, where: beyond(v, t16) .& .!f)) { i += 16; continue }
                     }
                     for p in i..<min(i + 16, cols) where apartColumns[p] == 0 && beyond(x[row + p], limit) {
                         if count < apartPerRow { apart[r * apartPerRow + count] = Int32(p) }
@@ -179,32 +194,47 @@ public enum Int8Products {
             let (scale, inverse, zero) = rowParameters(lo: lo, hi: hi)
             scales[r] = scale
             zeroPoints[r] = zero
-            // In floats: v · inverse rounded, plus the zero point, clamped to 0...255, all exact
-            // integers; then to Int32 by the bits of 2^23 + 2^22 + t (the generic SIMD
-            // Float → Int32 initializer runs element by element, 70% of an int8 pass).
-            let inv16 = SIMD16<Float>(repeating: inverse), zero16 = SIMD16<Float>(repeating: Float(zero))
-            let top = SIMD16<Float>(repeating: 255), bottom = SIMD16<Float>(repeating: 0)
-            let magic = SIMD16<Float>(repeating: 12_582_912), magicBits = SIMD16<Int32>(repeating: 0x4B40_0000)
+            // Every element as if it stayed, then the apart ones set to the zero point (the
+            // quantized 0). In floats near 2^23 + 2^22, where the step is 1: one fused
+            // multiply-add rounds v · inverse + zero to the nearest integer (ties to even), the
+            // clamp to 0...255 is exact, and the bits less those of 2^23 + 2^22 are the integer
+            // (the generic SIMD Float → Int32 initializer runs element by element).
+            let inv16 = SIMD16<Float>(repeating: inverse), bias16 = SIMD16<Float>(repeating: Float(zero) + magic)
+            let top = SIMD16<Float>(repeating: magic + 255), bottom = SIMD16<Float>(repeating: magic)
+            let magicBits = SIMD16<Int32>(repeating: Int32(bitPattern: magic.bitPattern))
             i = 0
-            while i + 16 <= cols {
+            while i < whole {
                 let v = src.loadUnaligned(fromByteOffset: (row + i) * 4, as: SIMD16<Float>.self)
-                let f = fixed.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Int32>.self) .!= none
-                let kept = v.replacing(with: 0, where: f .| beyond(v, t16))
-                let t = Vector.minimum(top, Vector.maximum(bottom, (kept * inv16).rounded(.toNearestOrEven) + zero16))
-                let c = unsafeBitCast(t + magic, to: SIMD16<Int32>.self) &- magicBits
+                let t = Vector.minimum(top, Vector.maximum(bottom, bias16.addingProduct(v, inv16)))
+                let c = unsafeBitCast(t, to: SIMD16<Int32>.self) &- magicBits
                 dst.storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: c), toByteOffset: row + i, as: SIMD16<UInt8>.self)
                 i += 16
             }
             while i < cols {
-                q[row + i] = quantize(kept(x[row + i], column: i, apartColumns: apartColumns, limit: limit), inverse: inverse, zero: zero)
+                q[row + i] = quantize(x[row + i], inverse: inverse, zero: zero)
                 i += 1
             }
+            let z = UInt8(zero)
+            for e in 0..<fixedCount { q[row + Int(fixedList[e])] = z }
+            for e in 0..<count { q[row + Int(apart[r * apartPerRow + e])] = z }
         }
     }
 
+    /// 2^23 + 2^22: the floats within 2^22 of it are the integers.
+    static let magic: Float = 12_582_912
+
+    /// v quantized as `quantizeRows` does, one element.
     @inline(__always)
     static func quantize(_ v: Float, inverse: Float, zero: Int32) -> UInt8 {
-        UInt8(min(255, max(0, Int32((v * inverse).rounded(.toNearestOrEven)) &+ zero)))
+        let t = min(magic + 255, max(magic, (Float(zero) + magic).addingProduct(v, inverse)))
+        return UInt8(Int32(bitPattern: t.bitPattern) &- Int32(bitPattern: magic.bitPattern))
+    }
+
+    /// The naive twin of `quantize`: v · inverse + zero rounded to the nearest integer (ties to
+    /// even), clamped to 0...255; exact in Double (a product of two floats fits its 53 bits).
+    static func naiveQuantize(_ v: Float, inverse: Float, zero: Int32) -> UInt8 {
+        let t = (Double(v) * Double(inverse) + Double(zero)).rounded(.toNearestOrEven)
+        return UInt8(Swift.min(255, Swift.max(0, t)))
     }
 
     /// v, or 0 when it goes apart.
@@ -240,8 +270,8 @@ public enum Int8Products {
             scales[r] = scale
             zeroPoints[r] = zero
             for i in 0..<cols {
-                q[r * cols + i] = quantize(kept(x[r * cols + i], column: i, apartColumns: apartColumns, limit: limit),
-                                           inverse: inverse, zero: zero)
+                q[r * cols + i] = naiveQuantize(kept(x[r * cols + i], column: i, apartColumns: apartColumns, limit: limit),
+                                                inverse: inverse, zero: zero)
             }
         }
     }
@@ -263,7 +293,7 @@ public enum Int8Products {
                     &- z &* sums.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Int32>.self)
                 let f = s * ws.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
                 let old = out.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
-                out.storeBytes(of: old + f * SIMD16<Float>(t), toByteOffset: j * 4, as: SIMD16<Float>.self)
+                out.storeBytes(of: old + f * Vector.float(t), toByteOffset: j * 4, as: SIMD16<Float>.self)
                 j += 16
             }
             while j < cols {

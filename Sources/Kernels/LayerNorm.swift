@@ -22,14 +22,17 @@ public enum LayerNormKernel {
     static func statistics(_ row: UnsafeMutablePointer<Float>, cols: Int, eps: Float) -> (mean: Float, inverseStd: Float) {
         let invCols = 1 / Float(cols)
         let mean = Vector.sum(row, count: cols) * invCols
-        var variance: Float = 0
+        // Sixteen running sums, added up once: a sum across the lanes per chunk made each
+        // chunk wait on fifteen dependent adds.
+        var squares = SIMD16<Float>(), rest: Float = 0
         Vector.forEachChunk(count: cols) { i in
             let d = Vector.load(row + i) - SIMD16(repeating: mean)
-            variance += (d * d).sum()
+            squares = squares.addingProduct(d, d)
         } tail: { i in
             let d = row[i] - mean
-            variance += d * d
+            rest += d * d
         }
+        let variance = squares.sum() + rest
         return (mean, 1 / (variance * invCols + eps).squareRoot())
     }
 

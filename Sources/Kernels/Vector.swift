@@ -16,6 +16,45 @@ enum Vector {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
     }
 
+    /// The greatest lane, by halves (four maxima deep). SIMD's own `max()` compiles to a loop
+    /// over the lanes with a branch and a spill per lane (160 instructions).
+    @inline(__always) @usableFromInline
+    static func greatest(_ v: SIMD16<Float>) -> Float {
+        var a = SIMD8<Float>(), b = SIMD4<Float>()
+        for l in 0..<8 { a[l] = v[l + 8] > v[l] ? v[l + 8] : v[l] }
+        for l in 0..<4 { b[l] = a[l + 4] > a[l] ? a[l + 4] : a[l] }
+        let c = SIMD2<Float>(b[2] > b[0] ? b[2] : b[0], b[3] > b[1] ? b[3] : b[1])
+        return c[1] > c[0] ? c[1] : c[0]
+    }
+
+    /// The least lane, as `greatest`.
+    @inline(__always) @usableFromInline
+    static func least(_ v: SIMD16<Float>) -> Float {
+        var a = SIMD8<Float>(), b = SIMD4<Float>()
+        for l in 0..<8 { a[l] = v[l + 8] < v[l] ? v[l + 8] : v[l] }
+        for l in 0..<4 { b[l] = a[l + 4] < a[l] ? a[l + 4] : a[l] }
+        let c = SIMD2<Float>(b[2] < b[0] ? b[2] : b[0], b[3] < b[1] ? b[3] : b[1])
+        return c[1] < c[0] ? c[1] : c[0]
+    }
+
+    /// Whether any lane is nonzero: one OR across the lanes (`!=` on the vector compares lane by lane).
+    @inline(__always) @usableFromInline
+    static func anyNonzero(_ v: SIMD16<Int32>) -> Bool {
+        var o: Int32 = 0
+        for l in 0..<16 { o |= v[l] }
+        return o != 0
+    }
+
+    /// Float(v) lane by lane, exactly as the scalar conversion rounds. Written as a loop over
+    /// the lanes, which LLVM makes one vcvtdq2ps: the generic `SIMD16<Float>(v)` stays a call
+    /// that passes the vector in four pieces (a third of int8's dequantization).
+    @inline(__always) @usableFromInline
+    static func float(_ v: SIMD16<Int32>) -> SIMD16<Float> {
+        var f = SIMD16<Float>()
+        for l in 0..<16 { f[l] = Float(v[l]) }
+        return f
+    }
+
     /// Calls `body` at every multiple of 16 below the last whole chunk, then `tail` for the rest.
     @inline(__always) @usableFromInline
     static func forEachChunk(count: Int, _ body: (Int) -> Void, tail: (Int) -> Void) {
@@ -51,7 +90,7 @@ enum Vector {
         var acc = SIMD16<Float>(repeating: -.infinity)
         var rest = -Float.infinity
         forEachChunk(count: count) { acc = maximum(acc, load(p + $0)) } tail: { rest = Swift.max(rest, p[$0]) }
-        return Swift.max(acc.max(), rest)
+        return Swift.max(greatest(acc), rest)
     }
 
     /// Applies `f` to every 16-float chunk of x[0..<count] in place; the last partial chunk
