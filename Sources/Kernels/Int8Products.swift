@@ -43,8 +43,13 @@ public enum Int8Products {
     /// y (rows, part.count) += x (rows, w.cols) · w[part]ᵀ in rows of `ldc` (default part.count),
     /// x quantized per row into this thread's scratch, in blocks of `blockRows` rows (oneDNN's
     /// largest piece) so that the apart elements are read while the block is still in cache.
+    ///
+    /// With `bias` (part.count), y = y + bias + x · w[part]ᵀ; with `accumulate` false, y's old
+    /// values are not read: y = bias + x · w[part]ᵀ (or the product alone). Either way in one
+    /// pass over y, which also adds the apart elements.
     public static func multiply(_ x: UnsafePointer<Float>, weight w: Int8Matrix, weightRows: Range<Int>? = nil,
-                                into y: UnsafeMutablePointer<Float>, rows m: Int, ldc: Int? = nil) {
+                                into y: UnsafeMutablePointer<Float>, rows m: Int, ldc: Int? = nil,
+                                bias: UnsafePointer<Float>? = nil, accumulate: Bool = true) {
         guard m > 0 else { return }
         let part = weightRows ?? 0..<w.rows, k = w.cols, n = part.count, ld = ldc ?? n
         let b = min(m, blockRows)
@@ -61,10 +66,8 @@ public enum Int8Products {
             quantizeRows(xb, rows: rows, cols: k, into: q, scales: scales, zeroPoints: zeros,
                          apartColumns: w.apartMask, apart: apart, apartCounts: counts)
             packed.multiply(q, rows: rows, into: acc, accumulate: false)
-            dequantize(acc, rows: rows, cols: n, rowScales: scales, zeroPoints: zeros,
-                       weightScales: w.scales + part.lowerBound, weightSums: w.sums + part.lowerBound, into: yb, ldc: ld)
-            addApart(xb, rows: rows, weight: w, weightRows: part, apart: apart, apartCounts: counts, into: yb, ldc: ld,
-                     scratch: scratch)
+            finish(acc, xb, rows: rows, weight: w, weightRows: part, rowScales: scales, zeroPoints: zeros,
+                   apart: apart, apartCounts: counts, into: yb, ldc: ld, bias: bias, accumulate: accumulate, scratch: scratch)
         }
     }
 
@@ -74,8 +77,14 @@ public enum Int8Products {
     /// The naive twin of `multiply`: the same quantization by the naive twins, the integer
     /// product in three loops, the apart elements from the fp32 source.
     public static func naiveMultiply(_ x: UnsafePointer<Float>, weight w: Int8Matrix, into y: UnsafeMutablePointer<Float>,
-                                     rows m: Int, ldc: Int? = nil) {
+                                     rows m: Int, ldc: Int? = nil, bias: UnsafePointer<Float>? = nil, accumulate: Bool = true) {
         let (n, k) = (w.rows, w.cols)
+        for i in 0..<m {
+            for j in 0..<n {
+                let old = accumulate ? y[i * (ldc ?? n) + j] : 0
+                y[i * (ldc ?? n) + j] = bias.map { old + $0[j] } ?? old
+            }
+        }
         var q = [UInt8](repeating: 0, count: m * k), acc = [Int32](repeating: 0, count: m * n)
         var scales = [Float](repeating: 0, count: m), zeros = [Int32](repeating: 0, count: m)
         var apart = [Int32](repeating: 0, count: m * apartPerRow), counts = [Int32](repeating: 0, count: m)
@@ -283,23 +292,11 @@ public enum Int8Products {
     public static func dequantize(_ acc: UnsafePointer<Int32>, rows: Int, cols: Int, rowScales: UnsafePointer<Float>,
                                   zeroPoints: UnsafePointer<Int32>, weightScales: UnsafePointer<Float>,
                                   weightSums: UnsafePointer<Int32>, into y: UnsafeMutablePointer<Float>, ldc: Int) {
-        let a = UnsafeRawPointer(acc), ws = UnsafeRawPointer(weightScales), sums = UnsafeRawPointer(weightSums)
+        let none = UnsafePointer<Float>(bitPattern: 64)!, noColumns = UnsafePointer<UnsafePointer<Float>>(bitPattern: 64)!
         for r in 0..<rows {
-            let s = SIMD16<Float>(repeating: rowScales[r]), z = SIMD16<Int32>(repeating: zeroPoints[r])
-            let out = UnsafeMutableRawPointer(y + r * ldc)
-            var j = 0
-            while j + 16 <= cols {
-                let t = a.loadUnaligned(fromByteOffset: (r * cols + j) * 4, as: SIMD16<Int32>.self)
-                    &- z &* sums.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Int32>.self)
-                let f = s * ws.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
-                let old = out.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
-                out.storeBytes(of: old + f * Vector.float(t), toByteOffset: j * 4, as: SIMD16<Float>.self)
-                j += 16
-            }
-            while j < cols {
-                y[r * ldc + j] += rowScales[r] * weightScales[j] * Float(acc[r * cols + j] &- zeroPoints[r] &* weightSums[j])
-                j += 1
-            }
+            finishRow(acc + r * cols, scale: rowScales[r], zero: zeroPoints[r], weightScales: weightScales,
+                      weightSums: weightSums, none, noColumns, count: 0, into: y + r * ldc, length: cols,
+                      bias: nil, accumulate: true)
         }
     }
 
@@ -315,12 +312,16 @@ public enum Int8Products {
         }
     }
 
-    /// y[i, j] += x[i, p] · w[j, p] for j in `weightRows` and each apart element of row i, in
-    /// ascending p: the weight's apart columns (kept at load) merged with the row's own (their
-    /// weight columns kept by the weight after first use, `Int8Matrix.keptColumn`).
-    static func addApart(_ x: UnsafePointer<Float>, rows m: Int, weight w: Int8Matrix, weightRows part: Range<Int>,
-                         apart: UnsafePointer<Int32>, apartCounts: UnsafePointer<Int32>,
-                         into y: UnsafeMutablePointer<Float>, ldc: Int, scratch: ThreadScratch) {
+    /// y (rows, part.count; rows of ldc) = base + dequantized acc, then + x[i, p] · w[j, p] for
+    /// each apart element of row i in ascending p (the weight's apart columns, kept at load,
+    /// merged with the row's own, whose weight columns the weight keeps after first use,
+    /// `Int8Matrix.keptColumn`), one pass over y; base is y (`accumulate`), plus `bias`.
+    /// The same sums in the same order as `dequantize`, then one pass per apart element.
+    static func finish(_ acc: UnsafePointer<Int32>, _ x: UnsafePointer<Float>, rows m: Int, weight w: Int8Matrix,
+                       weightRows part: Range<Int>, rowScales: UnsafePointer<Float>, zeroPoints: UnsafePointer<Int32>,
+                       apart: UnsafePointer<Int32>, apartCounts: UnsafePointer<Int32>,
+                       into y: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, accumulate: Bool,
+                       scratch: ThreadScratch) {
         let k = w.cols, n = part.count, fixed = w.apartList
         // Where each column some row sets apart lies: kept by the weight after its first use,
         // or, once the weight keeps its most, gathered here for this call.
@@ -351,6 +352,7 @@ public enum Int8Products {
         let values = scratch.reserve(8, bytes: (fixed.count + apartPerRow) * 4).assumingMemoryBound(to: Float.self)
         let columns = scratch.reserve(9, bytes: (fixed.count + apartPerRow) * 8)
             .assumingMemoryBound(to: UnsafePointer<Float>.self)
+        let weightScales = w.scales + part.lowerBound, weightSums = w.sums + part.lowerBound
         for i in 0..<m {
             let own = apart + i * apartPerRow, count = Int(apartCounts[i])
             var (a, b, e) = (0, 0, 0)  // next of the weight's columns, next of the row's, entries
@@ -368,26 +370,37 @@ public enum Int8Products {
                 values[e] = x[i * k + p]
                 e += 1
             }
-            addProducts(values, columns, count: e, into: y + i * ldc, length: n)
+            finishRow(acc + i * n, scale: rowScales[i], zero: zeroPoints[i], weightScales: weightScales,
+                      weightSums: weightSums, values, columns, count: e, into: y + i * ldc, length: n,
+                      bias: bias, accumulate: accumulate)
         }
     }
 
-    /// y[j] += values[0] · columns[0][j], then values[1] · columns[1][j], … for j in
-    /// 0..<length, one pass over y: each y[j] sees the same sums in the same order as one
-    /// pass per column would.
+    /// One row of `finish`: y[j] = base[j] + scale · weightScales[j] · (acc[j] − zero ·
+    /// weightSums[j]), then + values[0] · columns[0][j], + values[1] · columns[1][j], … in that
+    /// order; base[j] = (y[j] if accumulate, else 0) + bias[j] (when there is one).
     @inline(__always)
-    static func addProducts(_ values: UnsafePointer<Float>, _ columns: UnsafePointer<UnsafePointer<Float>>, count: Int,
-                            into y: UnsafeMutablePointer<Float>, length: Int) {
-        guard count > 0 else { return }
+    static func finishRow(_ acc: UnsafePointer<Int32>, scale: Float, zero: Int32, weightScales: UnsafePointer<Float>,
+                          weightSums: UnsafePointer<Int32>, _ values: UnsafePointer<Float>,
+                          _ columns: UnsafePointer<UnsafePointer<Float>>, count: Int,
+                          into y: UnsafeMutablePointer<Float>, length: Int, bias: UnsafePointer<Float>?, accumulate: Bool) {
+        let s = SIMD16<Float>(repeating: scale), z = SIMD16<Int32>(repeating: zero)
+        let a = UnsafeRawPointer(acc), ws = UnsafeRawPointer(weightScales), sums = UnsafeRawPointer(weightSums)
         let out = UnsafeMutableRawPointer(y)
+        // base + dequantized, 16 outputs from j on.
+        @inline(__always) func start(_ j: Int) -> SIMD16<Float> {
+            var base = accumulate ? out.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self) : SIMD16<Float>()
+            if let bias { base = accumulate ? base + Vector.load(bias + j) : Vector.load(bias + j) }
+            let t = a.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Int32>.self)
+                &- z &* sums.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Int32>.self)
+            let f = s * ws.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
+            return base + f * Vector.float(t)
+        }
         var j = 0
         // Four chunks at a time: each is a chain of dependent adds, so one alone would wait on
         // every add's latency.
         while j + 64 <= length {
-            var a0 = out.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
-            var a1 = out.loadUnaligned(fromByteOffset: j * 4 + 64, as: SIMD16<Float>.self)
-            var a2 = out.loadUnaligned(fromByteOffset: j * 4 + 128, as: SIMD16<Float>.self)
-            var a3 = out.loadUnaligned(fromByteOffset: j * 4 + 192, as: SIMD16<Float>.self)
+            var (a0, a1, a2, a3) = (start(j), start(j + 16), start(j + 32), start(j + 48))
             for e in 0..<count {
                 let v = SIMD16<Float>(repeating: values[e]), c = UnsafeRawPointer(columns[e] + j)
                 a0 = a0 + v * c.loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
@@ -402,18 +415,20 @@ public enum Int8Products {
             j += 64
         }
         while j + 16 <= length {
-            var acc = out.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
+            var sum = start(j)
             for e in 0..<count {
-                acc = acc + SIMD16<Float>(repeating: values[e])
+                sum = sum + SIMD16<Float>(repeating: values[e])
                     * UnsafeRawPointer(columns[e]).loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
             }
-            out.storeBytes(of: acc, toByteOffset: j * 4, as: SIMD16<Float>.self)
+            out.storeBytes(of: sum, toByteOffset: j * 4, as: SIMD16<Float>.self)
             j += 16
         }
         while j < length {
-            var acc = y[j]
-            for e in 0..<count { acc = acc + values[e] * columns[e][j] }
-            y[j] = acc
+            var base = accumulate ? y[j] : 0
+            if let bias { base = accumulate ? base + bias[j] : bias[j] }
+            var sum = base + scale * weightScales[j] * Float(acc[j] &- zero &* weightSums[j])
+            for e in 0..<count { sum = sum + values[e] * columns[e][j] }
+            y[j] = sum
             j += 1
         }
     }

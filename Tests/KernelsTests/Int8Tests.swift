@@ -159,6 +159,44 @@ import Testing
         #expect(weight.parts.part(0..<n, ldc: n).implementation.contains("vnni"))
     }
 
+    /// The bias and the overwriting form (what Linear calls: y = bias + x · wᵀ, and the residual
+    /// y += bias + x · wᵀ) against the naive twin, for a range of the weight's rows too.
+    @Test mutating func biasAndOverwriteMatchNaiveBitForBit() throws {
+        try Int8Products.check()
+        let (n, k, m, ldc) = (48, 400, 21, 52)
+        let w = Stable(random(n * k, scale: 0.1))
+        let weight = try Int8Matrix(quantizing: w.pointer, rows: n, cols: k)
+        var x = random(m * k, scale: 2)
+        for i in stride(from: 0, to: m, by: 2) { x[i * k + (i * 5) % k] = 9 }
+        let bias = random(n), y0 = random(m * ldc)
+        for accumulate in [true, false] {
+            for withBias in [true, false] {
+                var slow = y0
+                bias.withUnsafeBufferPointer { b in
+                    Int8Products.naiveMultiply(x, weight: weight, into: &slow, rows: m, ldc: ldc,
+                                               bias: withBias ? b.baseAddress! : nil, accumulate: accumulate)
+                }
+                for part in [0..<n, 7..<40] {
+                    var fast = y0
+                    fast.withUnsafeMutableBufferPointer { y in
+                        bias.withUnsafeBufferPointer { b in
+                            Int8Products.multiply(x, weight: weight, weightRows: part, into: y.baseAddress! + part.lowerBound,
+                                                  rows: m, ldc: ldc, bias: withBias ? b.baseAddress! + part.lowerBound : nil,
+                                                  accumulate: accumulate)
+                        }
+                    }
+                    var mismatches = 0
+                    for i in 0..<m {
+                        for j in 0..<ldc where fast[i * ldc + j] != (part.contains(j) ? slow[i * ldc + j] : y0[i * ldc + j]) {
+                            mismatches += 1
+                        }
+                    }
+                    #expect(mismatches == 0, "accumulate \(accumulate), bias \(withBias), rows \(part)")
+                }
+            }
+        }
+    }
+
     /// A row's result does not depend on the rows beside it (300 rows run as blocks of 256
     /// and 44; each row's apart elements are its own), so a sentence embeds the same alone
     /// or in any batch.

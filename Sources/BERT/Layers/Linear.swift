@@ -63,6 +63,10 @@ struct Linear {
     func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
                         columns: Range<Int>? = nil) {
         let cols = columns ?? 0..<outFeatures, out = outFeatures
+        if let int8 {  // the bias goes into the pass that dequantizes
+            return Int8Products.multiply(x, weight: int8, weightRows: cols, into: y + cols.lowerBound, rows: rows, ldc: out,
+                                         bias: bias.map { UnsafePointer($0.pointer) + cols.lowerBound }, accumulate: false)
+        }
         for r in 0..<rows {
             if let bias {
                 (y + r * out + cols.lowerBound).update(from: bias.pointer + cols.lowerBound, count: cols.count)
@@ -77,6 +81,10 @@ struct Linear {
     func accumulate(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
                     columns: Range<Int>? = nil) {
         let cols = columns ?? 0..<outFeatures, out = outFeatures
+        if let int8 {
+            return Int8Products.multiply(x, weight: int8, weightRows: cols, into: y + cols.lowerBound, rows: rows, ldc: out,
+                                         bias: bias.map { UnsafePointer($0.pointer) + cols.lowerBound })
+        }
         if let bias, cols.count == out {
             Elementwise.addBias(y, rows: rows, cols: out, bias: bias.pointer)
         } else if let bias {
