@@ -23,6 +23,52 @@ public enum TrainingKernels {
         }
     }
 
+    /// mask (count): entry i is 0 where the i-th next value of a SplitMix64 generator at
+    /// `state` is below `threshold`, else `keep`; returns the generator's state after them.
+    /// SplitMix64's state advances by a constant, so eight draws are made at once.
+    public static func dropoutMask(_ mask: UnsafeMutablePointer<Float>, count: Int, state: UInt64,
+                                   threshold: UInt64, keep: Float) -> UInt64 {
+        let gamma: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let steps = SIMD8<UInt64>(1, 2, 3, 4, 5, 6, 7, 8) &* gamma
+        let (k1, k2) = (SIMD8<UInt64>(repeating: 0xBF58_476D_1CE4_E5B9), SIMD8<UInt64>(repeating: 0x94D0_49BB_1331_11EB))
+        var state = state, i = 0
+        while i + 8 <= count {
+            var z = SIMD8<UInt64>(repeating: state) &+ steps
+            z = (z ^ (z &>> 30)) &* k1
+            z = (z ^ (z &>> 27)) &* k2
+            z = z ^ (z &>> 31)
+            for l in 0..<8 { mask[i + l] = z[l] < threshold ? 0 : keep }
+            state &+= 8 &* gamma
+            i += 8
+        }
+        while i < count {
+            state &+= gamma
+            mask[i] = splitMix(state) < threshold ? 0 : keep
+            i += 1
+        }
+        return state
+    }
+
+    /// SplitMix64's output for a state.
+    @inline(__always)
+    static func splitMix(_ state: UInt64) -> UInt64 {
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// The naive twin of `dropoutMask`: one draw at a time.
+    public static func naiveDropoutMask(_ mask: UnsafeMutablePointer<Float>, count: Int, state: UInt64,
+                                        threshold: UInt64, keep: Float) -> UInt64 {
+        var state = state
+        for i in 0..<count {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            mask[i] = splitMix(state) < threshold ? 0 : keep
+        }
+        return state
+    }
+
     /// x (count) *= mask (count): dropout forward and backward, with mask entries 0 or 1/(1−p).
     public static func multiply(_ x: UnsafeMutablePointer<Float>, by mask: UnsafePointer<Float>, count: Int) {
         Vector.forEachChunk(count: count) { i in

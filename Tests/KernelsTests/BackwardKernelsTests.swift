@@ -178,6 +178,22 @@ struct BackwardKernelsTests {
         #expect(fast[0] == 0 && fast[3] == 0 && fast[1] == x[1] * Float(1 / 0.9))
     }
 
+    /// Eight draws at a time give the same masks, and leave the generator where one at a time
+    /// would, at every length around the blocks of eight; about p of the entries are dropped.
+    @Test func dropoutMaskMatchesNaiveTwin() {
+        let threshold = UInt64(0.1 * 0x1p64), keep = Float(1 / 0.9)
+        for count in [0, 1, 7, 8, 9, 23, 4096] {
+            var fast = [Float](repeating: -1, count: count), slow = fast
+            let a = TrainingKernels.dropoutMask(&fast, count: count, state: 12345, threshold: threshold, keep: keep)
+            let b = TrainingKernels.naiveDropoutMask(&slow, count: count, state: 12345, threshold: threshold, keep: keep)
+            #expect(fast == slow && a == b, "count \(count)")
+            if count == 4096 {
+                let dropped = Double(fast.filter { $0 == 0 }.count) / Double(count)
+                #expect(abs(dropped - 0.1) < 0.02 && fast.allSatisfy { $0 == 0 || $0 == keep })
+            }
+        }
+    }
+
     @Test mutating func adamWMatchesNaiveTwin() {
         let n = 101
         var p = random(n).map(Float.init), m = random(n, scale: 0.1).map(Float.init), v = random(n, scale: 0.01).map { Float(abs($0)) }
