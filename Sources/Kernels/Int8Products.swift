@@ -78,11 +78,11 @@ public enum Int8Products {
     /// product in three loops, the apart elements from the fp32 source.
     public static func naiveMultiply(_ x: UnsafePointer<Float>, weight w: Int8Matrix, into y: UnsafeMutablePointer<Float>,
                                      rows m: Int, ldc: Int? = nil, bias: UnsafePointer<Float>? = nil, accumulate: Bool = true) {
-        let (n, k) = (w.rows, w.cols)
+        let (n, k) = (w.rows, w.cols), ld = ldc ?? n
         for i in 0..<m {
             for j in 0..<n {
-                let old = accumulate ? y[i * (ldc ?? n) + j] : 0
-                y[i * (ldc ?? n) + j] = bias.map { old + $0[j] } ?? old
+                let old = accumulate ? y[i * ld + j] : 0
+                y[i * ld + j] = bias.map { old + $0[j] } ?? old
             }
         }
         var q = [UInt8](repeating: 0, count: m * k), acc = [Int32](repeating: 0, count: m * n)
@@ -99,7 +99,6 @@ public enum Int8Products {
                 acc[i * n + j] = s
             }
         }
-        let ld = ldc ?? n
         naiveDequantize(acc, rows: m, cols: n, rowScales: scales, zeroPoints: zeros,
                         weightScales: ws, weightSums: sums, into: y, ldc: ld)
         for i in 0..<m {

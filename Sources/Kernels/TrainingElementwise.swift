@@ -28,7 +28,7 @@ public enum TrainingKernels {
     /// SplitMix64's state advances by a constant, so eight draws are made at once.
     public static func dropoutMask(_ mask: UnsafeMutablePointer<Float>, count: Int, state: UInt64,
                                    threshold: UInt64, keep: Float) -> UInt64 {
-        let gamma: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let gamma = splitMixGamma
         let steps = SIMD8<UInt64>(1, 2, 3, 4, 5, 6, 7, 8) &* gamma
         let (k1, k2) = (SIMD8<UInt64>(repeating: 0xBF58_476D_1CE4_E5B9), SIMD8<UInt64>(repeating: 0x94D0_49BB_1331_11EB))
         var state = state, i = 0
@@ -49,9 +49,12 @@ public enum TrainingKernels {
         return state
     }
 
-    /// SplitMix64's output for a state.
+    /// What SplitMix64's state advances by at each draw.
+    public static let splitMixGamma: UInt64 = 0x9E37_79B9_7F4A_7C15
+
+    /// SplitMix64's output for a state (BERT's SplitMix64.next() draws with it).
     @inline(__always)
-    static func splitMix(_ state: UInt64) -> UInt64 {
+    public static func splitMix(_ state: UInt64) -> UInt64 {
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
@@ -63,7 +66,7 @@ public enum TrainingKernels {
                                         threshold: UInt64, keep: Float) -> UInt64 {
         var state = state
         for i in 0..<count {
-            state &+= 0x9E37_79B9_7F4A_7C15
+            state &+= splitMixGamma
             mask[i] = splitMix(state) < threshold ? 0 : keep
         }
         return state

@@ -93,16 +93,14 @@ struct Linear {
         product(x, rows: rows, into: y, columns: cols)
     }
 
-    /// y[:, cols] += x · W[cols]ᵀ: the weight's rows for those columns are contiguous.
+    /// y[:, cols] += x · W[cols]ᵀ: the weight's rows for those columns are contiguous. (int8
+    /// takes the bias itself, in callAsFunction and accumulate.)
     private func product(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, columns cols: Range<Int>) {
         if let f32 {
             return F32Products.multiply(x, weight: f32, weightRows: cols, into: y + cols.lowerBound, rows: rows, beta: 1, ldc: outFeatures)
         }
         if let bf16 {
             return BF16.multiply(x, weight: bf16, weightRows: cols, into: y + cols.lowerBound, rows: rows, beta: 1, ldc: outFeatures)
-        }
-        if let int8 {
-            return Int8Products.multiply(x, weight: int8, weightRows: cols, into: y + cols.lowerBound, rows: rows, ldc: outFeatures)
         }
         if trainsInBF16 {
             return BF16.gemm(x, weight.pointer + cols.lowerBound * inFeatures, into: y + cols.lowerBound,

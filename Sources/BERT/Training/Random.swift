@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// SplitMix64: the seeded generator of training (data split, epoch order, classifier
 /// init, dropout). Its whole state is one UInt64, saved for --resume.
@@ -9,12 +10,10 @@ public struct SplitMix64: Codable, Sendable, Equatable {
 
     public init(seed: UInt64) { state = seed }
 
+    /// The mixing function and step are Kernels', which dropout's masks draw with eight at a time.
     public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        state &+= TrainingKernels.splitMixGamma
+        return TrainingKernels.splitMix(state)
     }
 
     /// Uniform in [0, 1), 53 bits.
