@@ -21,6 +21,8 @@ final class Scratch {
     private var scores: UnsafeMutablePointer<Float>  // (T, T) for each of two lanes
     private(set) var inner: UnsafeMutablePointer<Float>   // (feedForwardRows, I), gated (feedForwardRows, 2I)
     private(set) var gatedInner: UnsafeMutablePointer<Float>  // (feedForwardRows, I): act(input) · gate
+    /// (feedForwardRows, I) bf16 bit patterns: act(input) in bf16 inference (touched only there).
+    let inner16: UnsafeMutablePointer<UInt16>
     private var all: UnsafeMutablePointer<Float>
     private var rows = 0, length = 0
 
@@ -31,6 +33,7 @@ final class Scratch {
         (hidden, embedding) = (c.hiddenSize, c.embeddingSize)
         (intermediate, gatedWidth) = gated ? (2 * c.intermediateSize, c.intermediateSize) : (c.intermediateSize, 0)
         all = .allocate(capacity: 1)
+        inner16 = .allocate(capacity: Self.feedForwardRows * c.intermediateSize)
         (q, k, v, packed, embedded, normed, scores, inner, gatedInner) = (all, all, all, all, all, all, all, all, all)
     }
 
@@ -57,5 +60,8 @@ final class Scratch {
     /// Attention scores (T, T) for lane 0 or 1 (see `Lanes`).
     func scores(lane: Int) -> UnsafeMutablePointer<Float> { scores + lane * length * length }
 
-    deinit { all.deallocate() }
+    deinit {
+        all.deallocate()
+        inner16.deallocate()
+    }
 }

@@ -16,6 +16,7 @@
 void omp_set_num_threads(int);
 
 enum { LEVELS = 9, TOP = 256 };  // pieces of 256 >> level rows
+enum { VARIANTS = 32 };            // every combination of the CDNNL_ flags
 
 typedef struct {
     dnnl_primitive_t primitive;
@@ -31,7 +32,7 @@ struct cdnnl_weight {
     dnnl_memory_t packed;
     size_t bytes;
     char implementation[64];
-    _Atomic(entry *) entries[2][LEVELS];  // [accumulate][level]
+    _Atomic(entry *) entries[VARIANTS][LEVELS];  // [flags][level]
 };
 
 static dnnl_engine_t engine;
@@ -90,47 +91,73 @@ static thread_state *state(char *error, size_t size) {
 
 static size_t element(dnnl_data_type_t t) { return t == dnnl_bf16 ? 2 : (t == dnnl_u8 || t == dnnl_s8) ? 1 : 4; }
 
-static int descriptors(const cdnnl_weight *w, int64_t m, dnnl_memory_desc_t *a, dnnl_memory_desc_t *c,
+// The output's element type under these flags: bf16 when asked, else the kind's.
+static dnnl_data_type_t output_type(const cdnnl_weight *w, int flags) {
+    return (flags & CDNNL_BF16_OUTPUT) ? dnnl_bf16 : w->tc;
+}
+
+static int descriptors(const cdnnl_weight *w, int64_t m, int flags, dnnl_memory_desc_t *a, dnnl_memory_desc_t *c,
                        char *error, size_t size) {
     dnnl_dims_t ad = {m, w->k}, cd = {m, w->n}, cs = {w->ldc, 1};
     TRY(dnnl_memory_desc_init_by_tag(a, 2, ad, w->ta, dnnl_ab), "describing the input");
-    TRY(dnnl_memory_desc_init_by_strides(c, 2, cd, w->tc, cs), "describing the output");
+    TRY(dnnl_memory_desc_init_by_strides(c, 2, cd, output_type(w, flags), cs), "describing the output");
     return 0;
 }
 
-// The primitive descriptor for m rows; its weights' layout in *layout.
-static int describe(cdnnl_weight *w, int64_t m, int accumulate, dnnl_primitive_desc_t *pd, char *error, size_t size) {
-    dnnl_memory_desc_t amd, wmd, cmd;
-    if (descriptors(w, m, &amd, &cmd, error, size)) return -1;
+static int bias_descriptor(const cdnnl_weight *w, dnnl_memory_desc_t *b, char *error, size_t size) {
+    dnnl_dims_t bd = {1, w->n};
+    TRY(dnnl_memory_desc_init_by_tag(b, 2, bd, dnnl_f32, dnnl_ab), "describing the bias");
+    return 0;
+}
+
+// The post-ops of these flags, in oneDNN's order: the old output added (sum), then the
+// activation; the bias is the matmul's own, added to the product before either.
+static dnnl_status_t post_ops(int flags, dnnl_post_ops_t *ops) {
+    *ops = NULL;
+    int activation = flags & CDNNL_ACTIVATION_MASK;
+    if (!(flags & CDNNL_ACCUMULATE) && !activation) return dnnl_success;
+    dnnl_status_t st = dnnl_post_ops_create(ops);
+    if (st == dnnl_success && (flags & CDNNL_ACCUMULATE)) st = dnnl_post_ops_append_sum(*ops, 1.0f);
+    if (st == dnnl_success && activation) {
+        dnnl_alg_kind_t alg = activation == CDNNL_GELU_ERF ? dnnl_eltwise_gelu_erf
+                              : activation == CDNNL_GELU_TANH ? dnnl_eltwise_gelu_tanh : dnnl_eltwise_relu;
+        st = dnnl_post_ops_append_eltwise(*ops, 1.0f, alg, 0.0f, 0.0f);
+    }
+    return st;
+}
+
+// The primitive descriptor for m rows under these flags; its weights' layout in *layout.
+static int describe(cdnnl_weight *w, int64_t m, int flags, dnnl_primitive_desc_t *pd, char *error, size_t size) {
+    dnnl_memory_desc_t amd, wmd, cmd, bmd;
+    if (descriptors(w, m, flags, &amd, &cmd, error, size)) return -1;
+    if ((flags & CDNNL_BIAS) && bias_descriptor(w, &bmd, error, size)) return -1;
     dnnl_dims_t wd = {w->k, w->n};
     TRY(dnnl_memory_desc_init_by_tag(&wmd, 2, wd, w->tw, dnnl_format_tag_any), "describing the weights");
     dnnl_matmul_desc_t desc;
-    TRY(dnnl_matmul_desc_init(&desc, &amd, &wmd, NULL, &cmd), "describing the matmul");
+    TRY(dnnl_matmul_desc_init(&desc, &amd, &wmd, (flags & CDNNL_BIAS) ? &bmd : NULL, &cmd), "describing the matmul");
     dnnl_primitive_attr_t attr;
     TRY(dnnl_primitive_attr_create(&attr), "creating attributes");
     dnnl_status_t st = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
     dnnl_post_ops_t ops = NULL;
-    if (st == dnnl_success && accumulate) {
-        st = dnnl_post_ops_create(&ops);
-        if (st == dnnl_success) st = dnnl_post_ops_append_sum(ops, 1.0f);
-        if (st == dnnl_success) st = dnnl_primitive_attr_set_post_ops(attr, ops);
-    }
+    if (st == dnnl_success) st = post_ops(flags, &ops);
+    if (st == dnnl_success && ops) st = dnnl_primitive_attr_set_post_ops(attr, ops);
     if (st == dnnl_success) st = dnnl_primitive_desc_create(pd, &desc, attr, engine, NULL);
     if (ops) dnnl_post_ops_destroy(ops);
     dnnl_primitive_attr_destroy(attr);
-    if (st != dnnl_success) return fail(error, size, "creating the matmul for these types and shape", st);
+    if (st != dnnl_success) return fail(error, size, "creating the matmul for these types, shape and post-ops", st);
     return 0;
 }
 
-static entry *get(cdnnl_weight *w, int accumulate, int level, char *error, size_t size) {
-    entry *e = atomic_load_explicit(&w->entries[accumulate][level], memory_order_acquire);
+static entry *get(cdnnl_weight *w, int flags, int level, char *error, size_t size) {
+    entry *e = atomic_load_explicit(&w->entries[flags][level], memory_order_acquire);
     if (e) return e;
     dnnl_primitive_desc_t pd;
-    if (describe(w, TOP >> level, accumulate, &pd, error, size)) return NULL;
+    if (describe(w, TOP >> level, flags, &pd, error, size)) return NULL;
     const dnnl_memory_desc_t *layout = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     if (!dnnl_memory_desc_equal(layout, &w->layout)) {
         dnnl_primitive_desc_destroy(pd);
-        if (error && size) snprintf(error, size, "oneDNN: the matmul for %d rows wants another weight layout", TOP >> level);
+        if (error && size)
+            snprintf(error, size, "oneDNN: the matmul for %d rows (flags %d) wants another weight layout", TOP >> level, flags);
         return NULL;
     }
     e = calloc(1, sizeof *e);
@@ -146,7 +173,7 @@ static entry *get(cdnnl_weight *w, int accumulate, int level, char *error, size_
         return NULL;
     }
     entry *expected = NULL;
-    if (!atomic_compare_exchange_strong(&w->entries[accumulate][level], &expected, e)) {
+    if (!atomic_compare_exchange_strong(&w->entries[flags][level], &expected, e)) {
         dnnl_primitive_destroy(e->primitive);  // another thread made it first
         free(e);
         return expected;
@@ -208,9 +235,25 @@ cdnnl_weight *cdnnl_weight_create(int kind, int64_t n, int64_t k, const void *so
 }
 
 int cdnnl_multiply(cdnnl_weight *w, int64_t m, const void *a, void *c, int accumulate, char *error, size_t size) {
+    // u8s8 products never accumulate (their int32 output is dequantized after)
+    return cdnnl_multiply_with(w, m, a, c, accumulate && w->kind != CDNNL_U8S8 ? CDNNL_ACCUMULATE : 0, NULL, error, size);
+}
+
+int cdnnl_multiply_with(cdnnl_weight *w, int64_t m, const void *a, void *c, int flags, const float *bias,
+                        char *error, size_t size) {
     thread_state *s = state(error, size);
     if (!s) return -1;
-    accumulate = accumulate && w->kind != CDNNL_U8S8;
+    if (w->kind == CDNNL_U8S8 && flags) {
+        if (error && size) snprintf(error, size, "oneDNN: u8s8 products take no post-ops (flags %d)", flags);
+        return -1;
+    }
+    if (flags < 0 || flags >= VARIANTS || ((flags & CDNNL_BIAS) != 0) != (bias != NULL)) {
+        if (error && size) snprintf(error, size, "oneDNN: flags %d do not match the bias given", flags);
+        return -1;
+    }
+    dnnl_memory_desc_t bmd;
+    if (bias && bias_descriptor(w, &bmd, error, size)) return -1;
+    size_t out_element = element(output_type(w, flags));
     const char *ap = a;
     char *cp = c;
     for (int64_t done = 0; done < m;) {
@@ -220,7 +263,7 @@ int cdnnl_multiply(cdnnl_weight *w, int64_t m, const void *a, void *c, int accum
             rows >>= 1;
             level++;
         }
-        entry *e = get(w, accumulate, level, error, size);
+        entry *e = get(w, flags, level, error, size);
         if (!e) return -1;
         if (e->scratch_bytes > s->capacity) {
             void *p = realloc(s->scratch, e->scratch_bytes);
@@ -229,20 +272,22 @@ int cdnnl_multiply(cdnnl_weight *w, int64_t m, const void *a, void *c, int accum
             s->capacity = e->scratch_bytes;
         }
         dnnl_memory_desc_t amd, cmd;
-        if (descriptors(w, rows, &amd, &cmd, error, size)) return -1;
-        dnnl_memory_t am = NULL, cm = NULL, sm = NULL;
+        if (descriptors(w, rows, flags, &amd, &cmd, error, size)) return -1;
+        dnnl_memory_t am = NULL, cm = NULL, sm = NULL, bm = NULL;
         dnnl_status_t st = dnnl_memory_create(&am, &amd, engine, (void *)(ap + done * w->k * element(w->ta)));
-        if (st == dnnl_success) st = dnnl_memory_create(&cm, &cmd, engine, cp + done * w->ldc * element(w->tc));
+        if (st == dnnl_success) st = dnnl_memory_create(&cm, &cmd, engine, cp + done * w->ldc * out_element);
         if (st == dnnl_success) st = dnnl_memory_create(&sm, &e->scratch, engine, s->scratch);
+        if (st == dnnl_success && bias) st = dnnl_memory_create(&bm, &bmd, engine, (void *)bias);
         if (st == dnnl_success) {
             dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, w->packed}, {DNNL_ARG_DST, cm},
-                                      {DNNL_ARG_SCRATCHPAD, sm}};
-            st = dnnl_primitive_execute(e->primitive, s->stream, 4, args);
+                                      {DNNL_ARG_SCRATCHPAD, sm}, {DNNL_ARG_BIAS, bm}};
+            st = dnnl_primitive_execute(e->primitive, s->stream, bias ? 5 : 4, args);
             if (st == dnnl_success) st = dnnl_stream_wait(s->stream);
         }
         if (am) dnnl_memory_destroy(am);
         if (cm) dnnl_memory_destroy(cm);
         if (sm) dnnl_memory_destroy(sm);
+        if (bm) dnnl_memory_destroy(bm);
         if (st != dnnl_success) return fail(error, size, "running the matmul", st);
         done += rows;
     }
@@ -265,9 +310,9 @@ int cdnnl_gemm_bf16(int transa, int transb, int64_t m, int64_t n, int64_t k, flo
 
 void cdnnl_weight_destroy(cdnnl_weight *w) {
     if (!w) return;
-    for (int a = 0; a < 2; a++)
+    for (int f = 0; f < VARIANTS; f++)
         for (int l = 0; l < LEVELS; l++) {
-            entry *e = atomic_load(&w->entries[a][l]);
+            entry *e = atomic_load(&w->entries[f][l]);
             if (e) {
                 dnnl_primitive_destroy(e->primitive);
                 free(e);

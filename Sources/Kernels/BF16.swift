@@ -21,23 +21,56 @@ public enum BF16 {
         }
     }
 
-    /// y (rows, part.count) = x (rows, w.cols) · w[part]ᵀ + beta · y for fp32 x, in rows of `ldc`
-    /// (default part.count), beta 0 or 1: x is rounded to bf16 in this thread's scratch first
-    /// (rows·in work against the product's rows·in·out). `weightRows` defaults to all of w.
+    /// y (rows, part.count) = x (rows, w.cols) · w[part]ᵀ (+ bias) + beta · y for fp32 x, in rows
+    /// of `ldc` (default part.count), beta 0 or 1: x is rounded to bf16 in this thread's scratch
+    /// first (rows·in work against the product's rows·in·out). `weightRows` defaults to all of w;
+    /// `bias` (part.count floats) is added inside oneDNN's kernel.
     public static func multiply(_ x: UnsafePointer<Float>, weight w: BF16Matrix, weightRows: Range<Int>? = nil,
-                                into y: UnsafeMutablePointer<Float>, rows: Int, beta: Float = 0, ldc: Int? = nil) {
+                                into y: UnsafeMutablePointer<Float>, rows: Int, beta: Float = 0, ldc: Int? = nil,
+                                bias: UnsafePointer<Float>? = nil) {
+        guard rows > 0 else { return }
+        multiply(rounded: rounded(x, count: rows * w.cols), weight: w, weightRows: weightRows, into: y, rows: rows,
+                 beta: beta, ldc: ldc, bias: bias)
+    }
+
+    /// As `multiply`, with x (rows, w.cols) already bf16 bit patterns (`multiplyActivated`'s output).
+    public static func multiply(rounded x: UnsafePointer<UInt16>, weight w: BF16Matrix, weightRows: Range<Int>? = nil,
+                                into y: UnsafeMutablePointer<Float>, rows: Int, beta: Float = 0, ldc: Int? = nil,
+                                bias: UnsafePointer<Float>? = nil) {
         precondition(beta == 0 || beta == 1, "BF16.multiply: beta \(beta); only 0 or 1")
         guard rows > 0 else { return }
         let part = weightRows ?? 0..<w.rows
-        let a = ThreadScratch.current.reserve(0, bytes: rows * w.cols * 2).assumingMemoryBound(to: UInt16.self)
-        convert(x, into: a, count: rows * w.cols)
-        w.parts.part(part, ldc: ldc ?? part.count).multiply(a, rows: rows, into: y, accumulate: beta == 1)
+        w.parts.part(part, ldc: ldc ?? part.count).multiply(x, rows: rows, into: y, accumulate: beta == 1, bias: bias)
     }
 
-    /// The naive twin of `multiply`: x rounded by `naiveConvert`, three loops, Double
-    /// accumulation of the bf16 values.
+    /// y (rows, part.count) = bf16(act(x · w[part]ᵀ + bias)), bit patterns in rows of `ldc`
+    /// (default part.count): a feed-forward block's first product, whose output is the second
+    /// product's input as it is. The bias, the activation and the rounding run inside oneDNN's
+    /// kernel (its GELU is its own erf, within a few 1e-7 of ours), so the (rows, I) activations
+    /// are written once, at half the width, and never read back in fp32.
+    public static func multiplyActivated(_ x: UnsafePointer<Float>, weight w: BF16Matrix, weightRows: Range<Int>? = nil,
+                                         bias: UnsafePointer<Float>?, activation: Activation,
+                                         into y: UnsafeMutablePointer<UInt16>, rows: Int, ldc: Int? = nil) {
+        guard rows > 0 else { return }
+        let part = weightRows ?? 0..<w.rows
+        w.parts.part(part, ldc: ldc ?? part.count).multiply(rounded(x, count: rows * w.cols), rows: rows, into: y,
+                                                            accumulate: false, bias: bias, activation: activation,
+                                                            bf16Output: true)
+    }
+
+    /// x rounded to bf16 in this thread's scratch.
+    private static func rounded(_ x: UnsafePointer<Float>, count: Int) -> UnsafePointer<UInt16> {
+        let a = ThreadScratch.current.reserve(0, bytes: count * 2).assumingMemoryBound(to: UInt16.self)
+        convert(x, into: a, count: count)
+        return UnsafePointer(a)
+    }
+
+    /// The naive twin of `multiply` and `multiplyActivated` (whose output is this one's, rounded
+    /// by `naiveConvert`): x rounded by `naiveConvert`, three loops, Double accumulation of the
+    /// bf16 values, then the bias and the old y in Double, then the activation's naive twin.
     public static func naiveMultiply(_ x: UnsafePointer<Float>, weight w: BF16Matrix, into y: UnsafeMutablePointer<Float>,
-                                     rows m: Int, beta: Float = 0, ldc: Int? = nil) {
+                                     rows m: Int, beta: Float = 0, ldc: Int? = nil, bias: UnsafePointer<Float>? = nil,
+                                     activation: Activation? = nil) {
         let (n, k, ldc) = (w.rows, w.cols, ldc ?? w.rows)
         var a = [UInt16](repeating: 0, count: m * k), b = [UInt16](repeating: 0, count: n * k)
         naiveConvert(x, into: &a, count: m * k)
@@ -46,7 +79,10 @@ public enum BF16 {
             for j in 0..<n {
                 var sum = 0.0
                 for p in 0..<k { sum += Double(float(a[i * k + p])) * Double(float(b[j * k + p])) }
-                y[i * ldc + j] = Float(sum) + (beta == 0 ? 0 : beta * y[i * ldc + j])
+                sum += (bias.map { Double($0[j]) } ?? 0) + (beta == 0 ? 0 : Double(beta * y[i * ldc + j]))
+                var value = Float(sum)
+                activation?.naiveApply(&value, count: 1)
+                y[i * ldc + j] = value
             }
         }
     }

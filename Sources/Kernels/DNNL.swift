@@ -61,12 +61,27 @@ public final class PackedWeight: @unchecked Sendable {
     public var implementation: String { String(validatingCString: cdnnl_weight_implementation(handle)) ?? "?" }
 
     /// y (m, rows) = x (m, cols) · wᵀ, or y += it when `accumulate` (not for u8s8); x dense.
-    /// A failure here (out of memory) is not recoverable in the middle of a forward pass.
-    public func multiply(_ x: UnsafeRawPointer, rows m: Int, into y: UnsafeMutableRawPointer, accumulate: Bool) {
+    /// With `bias` (rows floats) the product is x · wᵀ + bias; with `activation`, that (plus the
+    /// old y when accumulating) goes through it; with `bf16Output`, y holds bf16 bit patterns,
+    /// rounded to nearest even. Those three are oneDNN's post-ops, inside its kernel, for the
+    /// f32 and bf16 kinds. A failure here (out of memory) is not recoverable in the middle of a
+    /// forward pass.
+    public func multiply(_ x: UnsafeRawPointer, rows m: Int, into y: UnsafeMutableRawPointer, accumulate: Bool,
+                         bias: UnsafePointer<Float>? = nil, activation: Activation? = nil, bf16Output: Bool = false) {
         guard m > 0 else { return }
+        precondition(kind != .u8s8 || (bias == nil && activation == nil && !bf16Output), "PackedWeight: u8s8 takes no post-ops")
+        var flags: Int32 = accumulate && kind != .u8s8 ? Int32(CDNNL_ACCUMULATE) : 0
+        if bias != nil { flags |= Int32(CDNNL_BIAS) }
+        switch activation {
+        case .gelu: flags |= Int32(CDNNL_GELU_ERF)
+        case .geluTanh: flags |= Int32(CDNNL_GELU_TANH)
+        case .relu: flags |= Int32(CDNNL_RELU)
+        case nil: break
+        }
+        if bf16Output { flags |= Int32(CDNNL_BF16_OUTPUT) }
         withUnsafeTemporaryAllocation(of: CChar.self, capacity: 256) { error in
             error[0] = 0
-            if cdnnl_multiply(handle, Int64(m), x, y, accumulate ? 1 : 0, error.baseAddress, error.count) != 0 {
+            if cdnnl_multiply_with(handle, Int64(m), x, y, flags, bias, error.baseAddress, error.count) != 0 {
                 fatalError(DNNL.message(Array(error)))
             }
         }

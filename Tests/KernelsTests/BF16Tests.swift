@@ -80,6 +80,85 @@ import Testing
         }
     }
 
+    /// The products with oneDNN's post-ops against the naive twin on the same bf16 inputs: the
+    /// bias (with and without the old y), x given already rounded, and the feed-forward's first
+    /// product with its activation and bf16 output, whole and for a range of the weight's rows
+    /// written into wider rows. Before rounding they differ by the fp32 accumulation (as above,
+    /// with the bias's and old y's terms) times the activation's slope (≤ 1.13) plus its erf's
+    /// few 1e-7; rounding both to bf16 adds at most one bf16 step, 2⁻⁷·|y|.
+    @Test mutating func biasActivationAndRoundedOutputMatchNaive() throws {
+        try requireLibrary()
+        let (n, k, ldc) = (45, 389, 50)
+        let w = Stable(random(n * k, scale: 0.1)), bias = random(n, scale: 0.5)
+        let weight = try BF16Matrix(converting: w.pointer, rows: n, cols: k)
+        var w16 = [UInt16](repeating: 0, count: n * k)
+        BF16.naiveConvert(w.pointer, into: &w16, count: n * k)
+        for m in [1, 37, 300] {
+            let a = random(m * k, scale: 3), c0 = random(m * ldc)
+            var a16 = [UInt16](repeating: 0, count: a.count)
+            BF16.naiveConvert(a, into: &a16, count: a.count)
+            func bound(_ i: Int, _ j: Int, old: Bool) -> Double {
+                let scale = (0..<k).reduce(0.0) { $0 + abs(Double(BF16.float(a16[i * k + $1])) * Double(BF16.float(w16[j * k + $1]))) }
+                    + abs(Double(bias[j])) + (old ? abs(Double(c0[i * ldc + j])) : 0)
+                return Double(k + 2) * 0x1p-23 * scale + 1e-30
+            }
+            for part in [0..<n, 5..<40] {
+                let b = bias.withUnsafeBufferPointer { $0.baseAddress! + part.lowerBound }
+                for (beta, rounded) in [(Float(0), false), (1, false), (1, true)] {
+                    var fast = c0, slow = c0
+                    fast.withUnsafeMutableBufferPointer { y in
+                        if rounded {
+                            BF16.multiply(rounded: a16, weight: weight, weightRows: part, into: y.baseAddress! + part.lowerBound,
+                                          rows: m, beta: beta, ldc: ldc, bias: b)
+                        } else {
+                            BF16.multiply(a, weight: weight, weightRows: part, into: y.baseAddress! + part.lowerBound,
+                                          rows: m, beta: beta, ldc: ldc, bias: b)
+                        }
+                    }
+                    BF16.naiveMultiply(a, weight: weight, into: &slow, rows: m, beta: beta, ldc: ldc, bias: bias)
+                    var worst = 0.0
+                    for i in 0..<m {
+                        for j in 0..<ldc {
+                            guard part.contains(j) else {
+                                #expect(fast[i * ldc + j] == c0[i * ldc + j])
+                                continue
+                            }
+                            worst = max(worst, abs(Double(fast[i * ldc + j] - slow[i * ldc + j])) / bound(i, j, old: beta == 1))
+                        }
+                    }
+                    #expect(worst <= 1, "m \(m), rows \(part), beta \(beta), rounded input \(rounded)")
+                }
+                for activation in Activation.allCases {
+                    let untouched = UInt16(0x7fc1)  // a NaN no product writes
+                    var fast = [UInt16](repeating: untouched, count: m * ldc), slow = [Float](repeating: 0, count: m * ldc)
+                    fast.withUnsafeMutableBufferPointer { y in
+                        BF16.multiplyActivated(a, weight: weight, weightRows: part, bias: b, activation: activation,
+                                               into: y.baseAddress! + part.lowerBound, rows: m, ldc: ldc)
+                    }
+                    BF16.naiveMultiply(a, weight: weight, into: &slow, rows: m, ldc: ldc, bias: bias, activation: activation)
+                    var slow16 = [UInt16](repeating: 0, count: slow.count)
+                    BF16.naiveConvert(slow, into: &slow16, count: slow.count)
+                    var worst = 0.0, exact = 0
+                    for i in 0..<m {
+                        for j in 0..<ldc {
+                            guard part.contains(j) else {
+                                #expect(fast[i * ldc + j] == untouched)
+                                continue
+                            }
+                            let y = Double(slow[i * ldc + j])
+                            let allowed = 1.13 * bound(i, j, old: false) + 1e-6 * abs(y) + 3e-7 + 0x1p-7 * abs(y)
+                            worst = max(worst, abs(Double(BF16.float(fast[i * ldc + j])) - Double(BF16.float(slow16[i * ldc + j]))) / allowed)
+                            if fast[i * ldc + j] == slow16[i * ldc + j] { exact += 1 }
+                        }
+                    }
+                    #expect(worst <= 1, "m \(m), rows \(part), \(activation)")
+                    // Nearly all round to the same bf16 value: the activation ran, and on these values.
+                    #expect(Double(exact) >= 0.95 * Double(m * part.count), "m \(m), rows \(part), \(activation): \(exact) equal")
+                }
+            }
+        }
+    }
+
     /// y = x · Wᵀ from fp32 x and W through bf16, against the exact product of the fp32 inputs:
     /// each input rounds by at most 2⁻⁹ (relative), so each term by 2⁻⁸ + 2⁻¹⁸, plus fp32
     /// accumulation: |Δ| ≤ (2⁻⁸ + k·2⁻²³)·Σ|x||w| per element. Over the whole matrix the error is

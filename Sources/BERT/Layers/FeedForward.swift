@@ -15,6 +15,9 @@ struct FeedForward {
     let gated: Bool
     /// I: the activation's width.
     var width: Int { output.inFeatures }
+    /// Whether inference runs both products in bf16 with the activation between them inside
+    /// oneDNN's first product (bias, activation, rounding to bf16), not gated.
+    var roundsBetween: Bool { intermediate.bf16 != nil && output.bf16 != nil && !gated }
 
     init(intermediate wi: WeightScope, output wo: WeightScope, config c: Config, layer: Int, dropout p: Float) throws {
         let variant = c.architecture.layerVariant(c, layer: layer), bias = variant.feedForwardBias
@@ -54,6 +57,17 @@ struct FeedForward {
                     s.normed.update(from: rows, count: n * C)
                     norm.forward(s.normed, rows: n)
                     input = UnsafePointer(s.normed)
+                }
+                if roundsBetween {  // bf16: the activations go from one product to the next as bf16
+                    pass.split(pass.parts) { part, _ in
+                        intermediate.activated(input, rows: n, activation: activation, into: s.inner16,
+                                               columns: pass.columns(I, part: part, of: pass.parts))
+                    }
+                    pass.split(pass.parts) { part, _ in
+                        output.accumulate(rounded: s.inner16, rows: n, into: rows, columns: pass.columns(C, part: part, of: pass.parts))
+                    }
+                    if !preNorm { norm.forward(rows, rows: n) }
+                    continue
                 }
                 pass.split(pass.parts) { part, _ in
                     let columns = pass.columns(I, part: part, of: pass.parts)

@@ -58,14 +58,18 @@ struct Linear {
     // MARK: forward
 
     /// x: (rows, in) → y: (rows, out). The bias is copied in first and the product added
-    /// to it (beta 1), which saves OpenBLAS's pass that zeroes y and our pass adding the bias.
-    /// With `columns`, only those output columns of y are written.
+    /// to it (beta 1), which saves OpenBLAS's pass that zeroes y and our pass adding the bias;
+    /// int8 and bf16 take the bias into their products instead. With `columns`, only those
+    /// output columns of y are written.
     func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
                         columns: Range<Int>? = nil) {
         let cols = columns ?? 0..<outFeatures, out = outFeatures
         if let int8 {  // the bias goes into the pass that dequantizes
             return Int8Products.multiply(x, weight: int8, weightRows: cols, into: y + cols.lowerBound, rows: rows, ldc: out,
-                                         bias: bias.map { UnsafePointer($0.pointer) + cols.lowerBound }, accumulate: false)
+                                         bias: bias(cols), accumulate: false)
+        }
+        if let bf16 {  // and here into oneDNN's kernel
+            return BF16.multiply(x, weight: bf16, weightRows: cols, into: y + cols.lowerBound, rows: rows, ldc: out, bias: bias(cols))
         }
         for r in 0..<rows {
             if let bias {
@@ -83,7 +87,11 @@ struct Linear {
         let cols = columns ?? 0..<outFeatures, out = outFeatures
         if let int8 {
             return Int8Products.multiply(x, weight: int8, weightRows: cols, into: y + cols.lowerBound, rows: rows, ldc: out,
-                                         bias: bias.map { UnsafePointer($0.pointer) + cols.lowerBound })
+                                         bias: bias(cols))
+        }
+        if let bf16 {
+            return BF16.multiply(x, weight: bf16, weightRows: cols, into: y + cols.lowerBound, rows: rows, beta: 1, ldc: out,
+                                 bias: bias(cols))
         }
         if let bias, cols.count == out {
             Elementwise.addBias(y, rows: rows, cols: out, bias: bias.pointer)
@@ -93,14 +101,34 @@ struct Linear {
         product(x, rows: rows, into: y, columns: cols)
     }
 
+    /// bf16 only: y (rows, out) = bf16(act(x · Wᵀ + b)), bit patterns; with `columns`, only those
+    /// columns of y. A feed-forward block's first product: `accumulate(rounded:)` reads y as it is.
+    func activated(_ x: UnsafePointer<Float>, rows: Int, activation: Activation, into y: UnsafeMutablePointer<UInt16>,
+                   columns: Range<Int>? = nil) {
+        guard let bf16 else { preconditionFailure("\(weight.name): activated products are for bf16 weights") }
+        let cols = columns ?? 0..<outFeatures
+        BF16.multiplyActivated(x, weight: bf16, weightRows: cols, bias: bias(cols), activation: activation,
+                               into: y + cols.lowerBound, rows: rows, ldc: outFeatures)
+    }
+
+    /// bf16 only: y (rows, out) += x · Wᵀ + b for x (rows, in) already bf16.
+    func accumulate(rounded x: UnsafePointer<UInt16>, rows: Int, into y: UnsafeMutablePointer<Float>, columns: Range<Int>? = nil) {
+        guard let bf16 else { preconditionFailure("\(weight.name): products of bf16 inputs are for bf16 weights") }
+        let cols = columns ?? 0..<outFeatures
+        BF16.multiply(rounded: x, weight: bf16, weightRows: cols, into: y + cols.lowerBound, rows: rows, beta: 1,
+                      ldc: outFeatures, bias: bias(cols))
+    }
+
+    /// The bias's entries for these output columns, or nil without one.
+    private func bias(_ cols: Range<Int>) -> UnsafePointer<Float>? {
+        bias.map { UnsafePointer($0.pointer) + cols.lowerBound }
+    }
+
     /// y[:, cols] += x · W[cols]ᵀ: the weight's rows for those columns are contiguous. (int8
-    /// takes the bias itself, in callAsFunction and accumulate.)
+    /// and bf16 take the bias themselves, in callAsFunction and accumulate.)
     private func product(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, columns cols: Range<Int>) {
         if let f32 {
             return F32Products.multiply(x, weight: f32, weightRows: cols, into: y + cols.lowerBound, rows: rows, beta: 1, ldc: outFeatures)
-        }
-        if let bf16 {
-            return BF16.multiply(x, weight: bf16, weightRows: cols, into: y + cols.lowerBound, rows: rows, beta: 1, ldc: outFeatures)
         }
         if trainsInBF16 {
             return BF16.gemm(x, weight.pointer + cols.lowerBound * inFeatures, into: y + cols.lowerBound,

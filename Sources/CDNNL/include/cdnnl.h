@@ -31,6 +31,22 @@ cdnnl_weight *cdnnl_weight_create(int kind, int64_t n, int64_t k, const void *w,
 int cdnnl_multiply(cdnnl_weight *weight, int64_t m, const void *a, void *c, int accumulate,
                    char *error, size_t error_size);
 
+/// What `cdnnl_multiply_with` does around the product (f32 and bf16 kinds only), or-ed.
+enum {
+    CDNNL_ACCUMULATE = 1,       // c += …
+    CDNNL_BIAS = 2,             // the product plus bias (n floats), before the activation
+    CDNNL_GELU_ERF = 4,         // then act: GELU (erf), its tanh form, or ReLU (one of the three)
+    CDNNL_GELU_TANH = 8,
+    CDNNL_RELU = 12,
+    CDNNL_ACTIVATION_MASK = 12,
+    CDNNL_BF16_OUTPUT = 16,     // c holds bf16 bit patterns (rounded to nearest even), rows of ldc
+};
+
+/// c = act(a · wᵀ + bias) (+ c when CDNNL_ACCUMULATE, added before act) under `flags`; bias
+/// non-NULL exactly when CDNNL_BIAS. As cdnnl_multiply otherwise.
+int cdnnl_multiply_with(cdnnl_weight *weight, int64_t m, const void *a, void *c, int flags, const float *bias,
+                        char *error, size_t error_size);
+
 void cdnnl_weight_destroy(cdnnl_weight *weight);
 
 /// Bytes of the prepacked weight.
