@@ -122,6 +122,8 @@ final class PackedParts: @unchecked Sendable {
     }
 
     var bytes: Int { parts.withLock { $0.values.reduce(0) { $0 + $1.bytes } } }
+    /// The kernels of every part made so far (for tests: brgemm everywhere, not gemm:jit).
+    var implementations: Set<String> { parts.withLock { Set($0.values.map(\.implementation)) } }
 }
 
 /// Per-thread memory for a product's converted inputs and integer results: each batch worker

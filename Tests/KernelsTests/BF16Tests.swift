@@ -157,6 +157,8 @@ import Testing
                 }
             }
         }
+        // Parts written into wider rows ran densely, on brgemm: not on gemm:jit, which copies both operands each call.
+        #expect(weight.parts.implementations.allSatisfy { $0.hasPrefix("brg:") }, "\(weight.parts.implementations)")
     }
 
     /// y = x · Wᵀ from fp32 x and W through bf16, against the exact product of the fp32 inputs:
