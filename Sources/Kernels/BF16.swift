@@ -33,49 +33,30 @@ public enum BF16 {
                  beta: beta, ldc: ldc, bias: bias)
     }
 
-    /// As `multiply`, with x (rows, w.cols) already bf16 bit patterns (`multiplyActivated`'s output).
-    ///
-    /// oneDNN 2.6 runs its brgemm kernels only on dense output rows: with wider ones (a lone
-    /// batch's lane, which writes half the columns) it falls back to gemm:jit, which copies
-    /// both operands on every call (a lone sentence's bf16 products spent 45% of their time in
-    /// its copy and gemm kernels). So a part written into wider rows is computed densely in this
-    /// thread's scratch, then added or copied in.
+    /// As `multiply`, with x (rows, w.cols) already bf16 bit patterns (`multiplyActivated`'s
+    /// output). A part into wider rows runs densely first (`PackedWeight.multiply(…ldc:…)`).
     public static func multiply(rounded x: UnsafePointer<UInt16>, weight w: BF16Matrix, weightRows: Range<Int>? = nil,
                                 into y: UnsafeMutablePointer<Float>, rows: Int, beta: Float = 0, ldc: Int? = nil,
                                 bias: UnsafePointer<Float>? = nil) {
         precondition(beta == 0 || beta == 1, "BF16.multiply: beta \(beta); only 0 or 1")
         guard rows > 0 else { return }
-        let part = weightRows ?? 0..<w.rows, n = part.count, ldc = ldc ?? n
-        let packed = w.parts.part(part, ldc: n)
-        if ldc == n { return packed.multiply(x, rows: rows, into: y, accumulate: beta == 1, bias: bias) }
-        let dense = ThreadScratch.current.reserve(3, bytes: rows * n * 4).assumingMemoryBound(to: Float.self)
-        packed.multiply(x, rows: rows, into: dense, accumulate: false, bias: bias)
-        for r in 0..<rows {
-            if beta == 1 {
-                Elementwise.add(dense + r * n, to: y + r * ldc, count: n)
-            } else {
-                (y + r * ldc).update(from: dense + r * n, count: n)
-            }
-        }
+        let part = weightRows ?? 0..<w.rows
+        w.parts.part(part, ldc: part.count).multiply(x, rows: rows, into: y, ldc: ldc ?? part.count,
+                                                     accumulate: beta == 1, bias: bias)
     }
 
     /// y (rows, part.count) = bf16(act(x · w[part]ᵀ + bias)), bit patterns in rows of `ldc`
     /// (default part.count): a feed-forward block's first product, whose output is the second
     /// product's input as it is. The bias, the activation and the rounding run inside oneDNN's
     /// kernel (its GELU is its own erf, within a few 1e-7 of ours), so the (rows, I) activations
-    /// are written once, at half the width, and never read back in fp32. Wider rows than the
-    /// part: densely first, as in `multiply(rounded:)`.
+    /// are written once, at half the width, and never read back in fp32.
     public static func multiplyActivated(_ x: UnsafePointer<Float>, weight w: BF16Matrix, weightRows: Range<Int>? = nil,
                                          bias: UnsafePointer<Float>?, activation: Activation,
                                          into y: UnsafeMutablePointer<UInt16>, rows: Int, ldc: Int? = nil) {
         guard rows > 0 else { return }
-        let part = weightRows ?? 0..<w.rows, n = part.count, ldc = ldc ?? n
-        let packed = w.parts.part(part, ldc: n), a = rounded(x, count: rows * w.cols)
-        let dense = ldc == n ? y : ThreadScratch.current.reserve(3, bytes: rows * n * 2).assumingMemoryBound(to: UInt16.self)
-        packed.multiply(a, rows: rows, into: dense, accumulate: false, bias: bias, activation: activation, bf16Output: true)
-        if ldc != n {
-            for r in 0..<rows { (y + r * ldc).update(from: dense + r * n, count: n) }
-        }
+        let part = weightRows ?? 0..<w.rows
+        w.parts.part(part, ldc: part.count).multiply(rounded(x, count: rows * w.cols), rows: rows, into: y,
+                                                     ldc: ldc ?? part.count, bias: bias, activation: activation)
     }
 
     /// x rounded to bf16 in this thread's scratch.

@@ -88,6 +88,46 @@ public final class PackedWeight: @unchecked Sendable {
     }
 }
 
+extension PackedWeight {
+    /// The ThreadScratch slot of a product's dense output (no other kernel uses it).
+    static let denseSlot = 12
+
+    /// y (m, rows) = x · wᵀ (+ bias) in fp32 rows of `ldc` (≥ rows), or y += it when `accumulate`.
+    ///
+    /// oneDNN 2.6 runs its brgemm kernels only on dense output rows: into wider ones (a lone
+    /// batch's lane, which writes part of a product's columns) it falls back to gemm:jit, which
+    /// copies both operands on every call (45% of a lone sentence's bf16 products). So a
+    /// product into wider rows is computed densely in this thread's scratch, then copied in, or
+    /// added: the same sums, rounded the same way, plus the one add of the old y.
+    public func multiply(_ x: UnsafeRawPointer, rows m: Int, into y: UnsafeMutablePointer<Float>, ldc: Int,
+                         accumulate: Bool, bias: UnsafePointer<Float>? = nil) {
+        let n = rows
+        if ldc == n { return multiply(x, rows: m, into: y, accumulate: accumulate, bias: bias) }
+        let dense = ThreadScratch.current.reserve(Self.denseSlot, bytes: m * n * 4).assumingMemoryBound(to: Float.self)
+        multiply(x, rows: m, into: dense, accumulate: false, bias: bias)
+        for r in 0..<m {
+            if accumulate {
+                Elementwise.add(dense + r * n, to: y + r * ldc, count: n)
+            } else {
+                (y + r * ldc).update(from: dense + r * n, count: n)
+            }
+        }
+    }
+
+    /// y (m, rows) = bf16(act(x · wᵀ + bias)), bit patterns in rows of `ldc` (≥ rows); wider
+    /// rows than the product as in `multiply(_:rows:into:ldc:accumulate:bias:)`.
+    public func multiply(_ x: UnsafeRawPointer, rows m: Int, into y: UnsafeMutablePointer<UInt16>, ldc: Int,
+                         bias: UnsafePointer<Float>?, activation: Activation) {
+        let n = rows
+        let dense = ldc == n ? y
+            : ThreadScratch.current.reserve(Self.denseSlot, bytes: m * n * 2).assumingMemoryBound(to: UInt16.self)
+        multiply(x, rows: m, into: dense, accumulate: false, bias: bias, activation: activation, bf16Output: true)
+        if ldc != n {
+            for r in 0..<m { (y + r * ldc).update(from: dense + r * n, count: n) }
+        }
+    }
+}
+
 /// The packed parts of one weight, by the range of its rows (output columns) a product uses
 /// and the row length of its output: a lone batch's lanes each take half the columns. Made on
 /// first use, kept with the weight.

@@ -19,28 +19,15 @@ public enum F32Products {
     public static var engine: String { packed ? "oneDNN \(DNNL.version) f32" : "OpenBLAS sgemm" }
 
     /// y (rows, part.count) = x (rows, w.cols) · w[part]ᵀ + beta · y, in rows of `ldc`
-    /// (default part.count), beta 0 or 1. `weightRows` defaults to all of w.
-    ///
-    /// oneDNN 2.6 runs its brgemm kernels only on dense output rows (with wider ones it falls
-    /// back to gemm:jit, whose weight layout changes with the row count), so a part written
-    /// into wider rows (a lone batch's lane) is computed densely in this thread's scratch,
-    /// then added or copied in: the same sums, rounded the same way.
+    /// (default part.count), beta 0 or 1. `weightRows` defaults to all of w. A part written
+    /// into wider rows (a lone batch's lane) runs densely first: oneDNN 2.6 runs its brgemm
+    /// kernels only on dense output rows (`PackedWeight.multiply(…ldc:…)`).
     public static func multiply(_ x: UnsafePointer<Float>, weight w: F32Matrix, weightRows: Range<Int>? = nil,
                                 into y: UnsafeMutablePointer<Float>, rows m: Int, beta: Float = 0, ldc: Int? = nil) {
         precondition(beta == 0 || beta == 1, "F32Products.multiply: beta \(beta); only 0 or 1")
         guard m > 0 else { return }
-        let part = weightRows ?? 0..<w.rows, n = part.count, ldc = ldc ?? n
-        let packed = w.parts.part(part, ldc: n)
-        if ldc == n { return packed.multiply(x, rows: m, into: y, accumulate: beta == 1) }
-        let dense = ThreadScratch.current.reserve(0, bytes: m * n * 4).assumingMemoryBound(to: Float.self)
-        packed.multiply(x, rows: m, into: dense, accumulate: false)
-        for r in 0..<m {
-            if beta == 1 {
-                Elementwise.add(dense + r * n, to: y + r * ldc, count: n)
-            } else {
-                (y + r * ldc).update(from: dense + r * n, count: n)
-            }
-        }
+        let part = weightRows ?? 0..<w.rows, n = part.count
+        w.parts.part(part, ldc: n).multiply(x, rows: m, into: y, ldc: ldc ?? n, accumulate: beta == 1)
     }
 
     /// The naive twin of `multiply`: three loops, Double accumulation.
