@@ -217,16 +217,34 @@ public enum TrainingKernels {
         }
     }
 
-    /// Σ x² over `count` values, accumulated in Double (a plain loop, for the same reason as `adamW`).
+    /// Σ x² over `count` values: eight running Float sums over each block of 1,024 values,
+    /// each block's added into a Double. Plain loops, as `adamW`'s; the eight sums are what lets
+    /// the optimizer vectorize a sum (one running sum waits on each add: 18 ms of one thread
+    /// over MiniLM's 22.7M gradients, 2% of a fine-tuning step, where this takes about 4).
     public static func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Double {
-        var total = 0.0, partial: Float = 0
+        var total = 0.0
         var i = 0
         while i < count {
-            partial += x[i] * x[i]
-            i += 1
-            if i & 1023 == 0 { total += Double(partial); partial = 0 }
+            let end = min(i + 1024, count)
+            var (s0, s1, s2, s3, s4, s5, s6, s7) = (Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0))
+            while i + 8 <= end {
+                s0 += x[i] * x[i]
+                s1 += x[i + 1] * x[i + 1]
+                s2 += x[i + 2] * x[i + 2]
+                s3 += x[i + 3] * x[i + 3]
+                s4 += x[i + 4] * x[i + 4]
+                s5 += x[i + 5] * x[i + 5]
+                s6 += x[i + 6] * x[i + 6]
+                s7 += x[i + 7] * x[i + 7]
+                i += 8
+            }
+            while i < end {
+                s0 += x[i] * x[i]
+                i += 1
+            }
+            total += Double(((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)))
         }
-        return total + Double(partial)
+        return total
     }
 
     /// x (count) *= factor.

@@ -37,8 +37,10 @@ struct FeedForward {
         let activated: Buffer             // (ΣL, I): after it (and the gate)
         var mask: Buffer?                 // (ΣL, C)
         var norm: LayerNorm.Saved!
+        /// Each written whole in `forward` before anything reads it.
         init(rows N: Int, hidden C: Int, inner: Int, intermediate I: Int) {
-            (input, self.inner, activated) = (Buffer(N * C), Buffer(N * inner), Buffer(N * I))
+            (input, self.inner, activated) = (Buffer(uninitialized: N * C), Buffer(uninitialized: N * inner),
+                                              Buffer(uninitialized: N * I))
         }
     }
 
@@ -100,7 +102,7 @@ struct FeedForward {
         }
         if let mask = dropout.mask(N * C, &pass.rng) {
             s.mask = mask
-            let projected = Buffer(N * C)
+            let projected = Buffer(uninitialized: N * C)  // written whole by the product
             output(s.activated.pointer, rows: N, into: projected.pointer)
             TrainingKernels.multiply(projected.pointer, by: mask.pointer, count: N * C)
             Elementwise.add(projected.pointer, to: x, count: N * C)

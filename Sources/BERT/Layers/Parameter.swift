@@ -109,11 +109,31 @@ final class ParameterSet {
 
     subscript(name: String) -> Parameter? { byName[name] }
 
-    func zeroGradients() { for p in all { p.grad.zero() } }
+    /// Clears every gradient, each tensor's two halves on two threads.
+    func zeroGradients() {
+        let parameters = all
+        Halves.run { half in
+            for p in parameters {
+                let range = Halves.range(half, of: p.grad.count)
+                (p.grad.pointer + range.lowerBound).update(repeating: 0, count: range.count)
+            }
+        }
+    }
 
-    /// The global L2 norm of all gradients, as torch.nn.utils.clip_grad_norm_ computes it.
+    /// The global L2 norm of all gradients, as torch.nn.utils.clip_grad_norm_ computes it: each
+    /// tensor's two halves summed on two threads (a fixed split, so the same sums every time).
     func gradientNorm() -> Double {
-        all.reduce(0.0) { $0 + TrainingKernels.sumOfSquares($1.grad.pointer, count: $1.grad.count) }.squareRoot()
+        let parameters = all
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: 2)
+        defer { sums.deallocate() }
+        let out = UncheckedSendable(sums)
+        Halves.run { half in
+            out.value[half] = parameters.reduce(0.0) { total, p in
+                let range = Halves.range(half, of: p.grad.count)
+                return total + TrainingKernels.sumOfSquares(p.grad.pointer + range.lowerBound, count: range.count)
+            }
+        }
+        return (sums[0] + sums[1]).squareRoot()
     }
 
     /// Scales gradients so their global norm is at most `maxNorm` (torch's clip_grad_norm_:
