@@ -96,7 +96,7 @@ extension PackedWeight {
     ///
     /// oneDNN 2.6 runs its brgemm kernels only on dense output rows: into wider ones (a lone
     /// batch's lane, which writes part of a product's columns) it falls back to gemm:jit, which
-    /// copies both operands on every call (45% of a lone sentence's bf16 products). So a
+    /// copies both operands on every call (45% of a lone sentence's bf16 call time in perf). So a
     /// product into wider rows is computed densely in this thread's scratch, then copied in, or
     /// added: the same sums, rounded the same way, plus the one add of the old y.
     public func multiply(_ x: UnsafeRawPointer, rows m: Int, into y: UnsafeMutablePointer<Float>, ldc: Int,
