@@ -50,7 +50,13 @@ final class Buffer {
         set { pointer[i] = newValue }
     }
 
-    func zero() { pointer.update(repeating: 0, count: count) }
+    func zero() { zero(0..<count) }
+
+    /// Zeroes elements `range` (a thread's share of a gradient).
+    func zero(_ range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count)
+        (pointer + range.lowerBound).update(repeating: 0, count: range.count)
+    }
 
     var values: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
 

@@ -109,29 +109,32 @@ final class ParameterSet {
 
     subscript(name: String) -> Parameter? { byName[name] }
 
-    /// Clears every gradient, each tensor's two halves on two threads.
-    func zeroGradients() {
-        let parameters = all
+    /// Runs `body(half, i, range)` for every parameter `i` in the set's order, half 0 of each
+    /// gradient's elements on one thread and half 1 on the other: the element-wise passes of a
+    /// step (a fixed split, so the same values every time). A parameter without a gradient
+    /// (count 0) gets empty ranges.
+    private func forEachHalf(_ body: (_ half: Int, _ i: Int, _ range: Range<Int>) -> Void) {
+        let counts = all.map(\.grad.count)
         Halves.run { half in
-            for p in parameters {
-                let range = Halves.range(half, of: p.grad.count)
-                (p.grad.pointer + range.lowerBound).update(repeating: 0, count: range.count)
-            }
+            for (i, count) in counts.enumerated() { body(half, i, Halves.range(half, of: count)) }
         }
     }
 
-    /// The global L2 norm of all gradients, as torch.nn.utils.clip_grad_norm_ computes it: each
-    /// tensor's two halves summed on two threads (a fixed split, so the same sums every time).
+    /// Clears every gradient.
+    func zeroGradients() {
+        let parameters = all
+        forEachHalf { _, i, range in parameters[i].grad.zero(range) }
+    }
+
+    /// The global L2 norm of all gradients, as torch.nn.utils.clip_grad_norm_ computes it.
     func gradientNorm() -> Double {
         let parameters = all
         let sums = UnsafeMutablePointer<Double>.allocate(capacity: 2)
+        sums.initialize(repeating: 0, count: 2)
         defer { sums.deallocate() }
         let out = UncheckedSendable(sums)
-        Halves.run { half in
-            out.value[half] = parameters.reduce(0.0) { total, p in
-                let range = Halves.range(half, of: p.grad.count)
-                return total + TrainingKernels.sumOfSquares(p.grad.pointer + range.lowerBound, count: range.count)
-            }
+        forEachHalf { half, i, range in
+            out.value[half] += TrainingKernels.sumOfSquares(parameters[i].grad.pointer + range.lowerBound, count: range.count)
         }
         return (sums[0] + sums[1]).squareRoot()
     }
@@ -148,30 +151,25 @@ final class ParameterSet {
         return norm
     }
 
-    /// One AdamW step over every parameter, each tensor's two halves on two threads
-    /// (the update is element-wise, so the split changes no value).
+    /// One AdamW step over every parameter (element-wise, so the split changes no value).
     func adamW(_ h: AdamW, learningRate: Float, step: Int) {
         let parameters = all
-        Halves.run { half in
-            for p in parameters {
-                let range = Halves.range(half, of: p.count)
-                TrainingKernels.adamW(p.pointer + range.lowerBound, grad: p.grad.pointer + range.lowerBound,
-                                      m: p.m.pointer + range.lowerBound, v: p.v.pointer + range.lowerBound,
-                                      count: range.count, learningRate: learningRate, beta1: h.beta1, beta2: h.beta2,
-                                      eps: h.eps, weightDecay: p.decays ? h.weightDecay : 0, step: step)
-            }
+        forEachHalf { _, i, range in
+            let (p, o) = (parameters[i], range.lowerBound)
+            TrainingKernels.adamW(p.pointer + o, grad: p.grad.pointer + o, m: p.m.pointer + o, v: p.v.pointer + o,
+                                  count: range.count, learningRate: learningRate, beta1: h.beta1, beta2: h.beta2,
+                                  eps: h.eps, weightDecay: p.decays ? h.weightDecay : 0, step: step)
         }
     }
 
     /// Adds a replica's gradients to these and clears the replica's.
     func absorbGradients(of replica: ParameterSet) {
-        let pairs = Array(zip(all, replica.all))
-        Halves.run { half in
-            for (p, q) in pairs {
-                let range = Halves.range(half, of: p.count)
-                Elementwise.add(q.grad.pointer + range.lowerBound, to: p.grad.pointer + range.lowerBound, count: range.count)
-                (q.grad.pointer + range.lowerBound).update(repeating: 0, count: range.count)
-            }
+        let (parameters, twins) = (all, replica.all)
+        precondition(parameters.count == twins.count, "a replica has every parameter of its owner")
+        forEachHalf { _, i, range in
+            let o = range.lowerBound
+            Elementwise.add(twins[i].grad.pointer + o, to: parameters[i].grad.pointer + o, count: range.count)
+            twins[i].grad.zero(range)
         }
     }
 
