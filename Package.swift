@@ -3,8 +3,10 @@ import PackageDescription
 
 // x86-64-v3 (AVX2, FMA: Haswell and Zen 1 onward): without it, every SIMD `addingProduct` in the
 // kernels (exp, erf, GELU, LayerNorm) is a call to libm's fmaf per lane, 30% of a training step.
+// No errno from math functions: with it, every square root keeps a call to libm's sqrtf for
+// negative inputs, and a vector's square root is sixteen scalar ones (AdamW was 5% of a step).
 #if arch(x86_64)
-let codegen: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
+let codegen: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3", "-Xcc", "-fno-math-errno"])]
 #else
 let codegen: [SwiftSetting] = []
 #endif
@@ -35,7 +37,10 @@ let package = Package(
             name: "CDNNL",
             linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]
         ),
-        .target(name: "Kernels", dependencies: ["COpenBLAS", "CDNNL"], swiftSettings: codegen),
+        // The kernels are optimized in debug builds too: their SIMD16 code unoptimized is a call
+        // per vector operation, which made the test suite's fine-tuning runs minutes longer.
+        .target(name: "Kernels", dependencies: ["COpenBLAS", "CDNNL"],
+                swiftSettings: codegen + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // libsentencepiece (C++) behind extern "C" functions: no other target needs C++ interop.
         .target(
             name: "CSentencePiece",

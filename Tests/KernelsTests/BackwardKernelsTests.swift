@@ -205,6 +205,12 @@ struct BackwardKernelsTests {
         }
         #expect(zip(p, p2).allSatisfy { abs($0 - $1) < 1e-6 })
         #expect(zip(m, m2).allSatisfy { abs($0 - $1) < 1e-6 })
+        // The SIMD form equals one element at a time bit for bit (101 = 6 chunks and a tail).
+        var p3 = p, m3 = m, v3 = v, p4 = p, m4 = m, v4 = v
+        TrainingKernels.adamW(&p3, grad: g, m: &m3, v: &v3, count: n, learningRate: 2e-5, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 7)
+        TrainingKernels.adamWByElement(&p4, grad: g, m: &m4, v: &v4, count: n, learningRate: 2e-5, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 7)
+        #expect(p3 == p4 && m3 == m4 && v3 == v4)
+        #expect(p3 != p)
         // The first step of Adam moves each weight by about lr (bias correction).
         var q: [Float] = [1], mq: [Float] = [0], vq: [Float] = [0]
         TrainingKernels.adamW(&q, grad: [0.3], m: &mq, v: &vq, count: 1, learningRate: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, step: 1)
