@@ -21,16 +21,15 @@ final class Scratch {
     private var scores: UnsafeMutablePointer<Float>  // (T, T) for each of two lanes
     private(set) var inner: UnsafeMutablePointer<Float>   // (feedForwardRows, I), gated (feedForwardRows, 2I)
     private(set) var gatedInner: UnsafeMutablePointer<Float>  // (feedForwardRows, I): act(input) · gate
-    /// (feedForwardRows, I) bf16 bit patterns: act(input) in bf16 inference, allocated the
-    /// first time that asks for it (no other precision does).
+    /// (feedForwardRows, I) bf16 bit patterns: act(input) in bf16 inference, which is not gated
+    /// (room for `intermediate` ≥ I columns), allocated the first time that asks for it.
     var inner16: UnsafeMutablePointer<UInt16> {
         if let p = inner16Storage { return p }
-        let p = UnsafeMutablePointer<UInt16>.allocate(capacity: Self.feedForwardRows * inner16Width)
+        let p = UnsafeMutablePointer<UInt16>.allocate(capacity: Self.feedForwardRows * intermediate)
         inner16Storage = p
         return p
     }
     private var inner16Storage: UnsafeMutablePointer<UInt16>?
-    private let inner16Width: Int
     private var all: UnsafeMutablePointer<Float>
     private var rows = 0, length = 0
 
@@ -41,7 +40,6 @@ final class Scratch {
         (hidden, embedding) = (c.hiddenSize, c.embeddingSize)
         (intermediate, gatedWidth) = gated ? (2 * c.intermediateSize, c.intermediateSize) : (c.intermediateSize, 0)
         all = .allocate(capacity: 1)
-        inner16Width = c.intermediateSize
         (q, k, v, packed, embedded, normed, scores, inner, gatedInner) = (all, all, all, all, all, all, all, all, all)
     }
 

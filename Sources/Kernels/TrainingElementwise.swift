@@ -220,7 +220,6 @@ public enum TrainingKernels {
     }
 
     /// AdamW's per-step constants and its update of one value (the tail of `adamW`).
-    @usableFromInline
     struct AdamWStep {
         let beta1, beta2, ob1, ob2, eps, decay, stepSize, c2: Float
 
